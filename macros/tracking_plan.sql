@@ -1,0 +1,59 @@
+{#
+    Typed columns that staging extracts from event properties, one per property of the
+    tracking plan (seed `tracking_plan__event_properties`). The singular test
+    `assert_tracking_plan_properties_are_staged` fails when the seed names a property this list
+    lacks, or types it differently.
+    column: the staging column; pii: hashed with the salt (personal data).
+#}
+{% macro event_property_columns() -%}
+    {{ return([
+        {'property': 'scene', 'type': 'integer', 'column': 'scene'},
+        {'property': 'is_first_launch', 'type': 'boolean', 'column': 'is_first_launch'},
+        {'property': 'utm_source', 'type': 'string', 'column': 'utm_source'},
+        {'property': 'utm_campaign', 'type': 'string', 'column': 'utm_campaign'},
+        {'property': 'share_user_id', 'type': 'string', 'column': 'share_user_id_hash', 'pii': true},
+        {'property': 'duration_ms', 'type': 'integer', 'column': 'duration_ms'},
+        {'property': 'page_path', 'type': 'string', 'column': 'page_path'},
+        {'property': 'page_type', 'type': 'string', 'column': 'page_type'},
+        {'property': 'product_id', 'type': 'string', 'column': 'product_id'},
+        {'property': 'referrer_path', 'type': 'string', 'column': 'referrer_path'},
+        {'property': 'module', 'type': 'string', 'column': 'module'},
+        {'property': 'item_type', 'type': 'string', 'column': 'item_type'},
+        {'property': 'item_id', 'type': 'string', 'column': 'item_id'},
+        {'property': 'position', 'type': 'integer', 'column': 'item_position'},
+        {'property': 'banner_id', 'type': 'string', 'column': 'banner_id'},
+        {'property': 'activity_id', 'type': 'string', 'column': 'activity_id'},
+        {'property': 'image_index', 'type': 'integer', 'column': 'image_index'},
+        {'property': 'sku_id', 'type': 'string', 'column': 'sku_id'},
+        {'property': 'quantity', 'type': 'integer', 'column': 'quantity'},
+        {'property': 'unit_price_fen', 'type': 'integer', 'column': 'unit_price_fen'},
+        {'property': 'quantity_before', 'type': 'integer', 'column': 'quantity_before'},
+        {'property': 'quantity_after', 'type': 'integer', 'column': 'quantity_after'},
+        {'property': 'item_count', 'type': 'integer', 'column': 'item_count'},
+        {'property': 'amount_fen', 'type': 'integer', 'column': 'amount_fen'},
+        {'property': 'order_id', 'type': 'string', 'column': 'order_id'},
+        {'property': 'pay_amount_fen', 'type': 'integer', 'column': 'pay_amount_fen'},
+        {'property': 'pay_method', 'type': 'string', 'column': 'pay_method'},
+        {'property': 'error_code', 'type': 'string', 'column': 'error_code'},
+        {'property': 'element_id', 'type': 'string', 'column': 'element_id'},
+        {'property': 'element_content', 'type': 'string', 'column': 'element_content'},
+        {'property': 'share_target', 'type': 'string', 'column': 'share_target'},
+    ]) }}
+{%- endmacro %}
+
+{# The SQL of one typed property column. #}
+{% macro event_property_column(json_expr, spec) -%}
+    {%- set key = "'" ~ spec.property ~ "'" -%}
+    {%- if spec.type == 'integer' -%}
+        {%- set value = shoplens.json_get_integer(json_expr, key) -%}
+    {%- elif spec.type == 'boolean' -%}
+        {%- set value = shoplens.json_get_boolean(json_expr, key) -%}
+    {%- else -%}
+        {%- set value = shoplens.json_get_string(json_expr, key) -%}
+    {%- endif -%}
+    {%- if spec.get('pii') -%}
+        {{ shoplens.hash_pii(value) }}
+    {%- else -%}
+        {{ value }}
+    {%- endif %} as {{ spec.column }}
+{%- endmacro %}

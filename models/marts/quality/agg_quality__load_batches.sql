@@ -1,0 +1,76 @@
+with
+
+load_files as (
+
+    select * from {{ ref('stg_loader__load_files') }}
+
+),
+
+stg_mini_program__events as (
+
+    select * from {{ ref('stg_mini_program__events') }}
+
+),
+
+files_per_batch as (
+
+    select
+        batch_id,
+        table_name,
+        min(loaded_at) as loaded_at,
+        count(*) as files,
+        sum(rows_read) as rows_read,
+        sum(rows_loaded) as rows_loaded,
+        sum(rows_rejected) as rows_rejected
+    from load_files
+    group by batch_id, table_name
+
+),
+
+staged_events_per_batch as (
+
+    select
+        _batch_id as batch_id,
+        'events' as table_name,
+        count(*) as events_staged
+    from stg_mini_program__events
+    group by _batch_id
+
+),
+
+final as (
+
+    select
+        files_per_batch.batch_id,
+        files_per_batch.table_name,
+        files_per_batch.loaded_at,
+        files_per_batch.files,
+        files_per_batch.rows_read,
+        files_per_batch.rows_loaded,
+        files_per_batch.rows_rejected,
+        case
+            when files_per_batch.table_name = 'events'
+                then coalesce(staged_events_per_batch.events_staged, 0)
+        end as events_staged,
+        case
+            when files_per_batch.table_name = 'events'
+                then files_per_batch.rows_loaded - coalesce(staged_events_per_batch.events_staged, 0)
+        end as duplicate_deliveries,
+        case
+            when files_per_batch.rows_read > 0
+                then 1.0 * files_per_batch.rows_rejected / files_per_batch.rows_read
+        end as rejected_rate,
+        case
+            when files_per_batch.table_name = 'events' and files_per_batch.rows_loaded > 0
+                then 1.0 * (files_per_batch.rows_loaded - coalesce(staged_events_per_batch.events_staged, 0))
+                / files_per_batch.rows_loaded
+        end as duplicate_rate
+    from files_per_batch
+    left join staged_events_per_batch
+        on
+            files_per_batch.batch_id = staged_events_per_batch.batch_id
+            and files_per_batch.table_name = staged_events_per_batch.table_name
+
+)
+
+select * from final

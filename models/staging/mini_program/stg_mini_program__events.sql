@@ -1,0 +1,218 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='fail',
+    )
+}}
+
+with
+
+source as (
+
+    select * from {{ source('mini_program', 'events') }}
+    {% if is_incremental() %}
+        -- Only batches not staged yet; the look-back re-reads recent batches so one that
+        -- committed late is not missed (rows already staged are skipped by event_id below).
+        where _loaded_at >= (
+            select
+                coalesce(
+                    {{ dbt.dateadd('minute', -var('staging_lookback_minutes'), 'max(_loaded_at)') }},
+                    cast('1970-01-01' as timestamp)
+                )
+            from {{ this }}
+        )
+    {% endif %}
+
+),
+
+vendor_events as (
+
+    select * from {{ ref('tracking_plan__vendor_events') }}
+
+),
+
+plan_events as (
+
+    select * from {{ ref('tracking_plan__events') }}
+
+),
+
+plan_properties as (
+
+    select * from {{ ref('tracking_plan__event_properties') }}
+
+),
+
+ranked_deliveries as (
+
+    select
+        source.*,
+        row_number() over (
+            partition by source.event_id
+            order by
+                source.received_at_ms,
+                source._loaded_at,
+                source._source_file,
+                source._line_number
+        ) as delivery_rank
+    from source
+
+),
+
+first_deliveries as (
+
+    -- An SDK retry resends the same event_id: keep the earliest delivery, across batches too.
+    select * from ranked_deliveries
+    where
+        delivery_rank = 1
+        {% if is_incremental() %}
+            and not exists (
+                select 1 from {{ this }} as staged
+                where staged.event_id = ranked_deliveries.event_id
+            )
+        {% endif %}
+
+),
+
+named as (
+
+    -- Vendor SDK names ($MPViewScreen, PAGE, ...) mapped onto canonical event names.
+    select
+        first_deliveries.*,
+        vendor_events.vendor as source_vendor,
+        coalesce(
+            case
+                when vendor_events.name_from_property is not null
+                    then {{ shoplens.json_get_text('first_deliveries.properties', 'vendor_events.name_from_property') }}
+            end,
+            vendor_events.canonical_event,
+            first_deliveries.event_name
+        ) as canonical_event_name
+    from first_deliveries
+    left join vendor_events
+        on first_deliveries.event_name = vendor_events.vendor_event
+
+),
+
+timed as (
+
+    -- Event-time rule: the client clock unless it is missing or implausible (more than
+    -- client_time_max_ahead_ms after received_at, or client_time_max_behind_ms before it).
+    select
+        *,
+        (
+            client_time_ms is null
+            or client_time_ms > received_at_ms + {{ var('client_time_max_ahead_ms') }}
+            or client_time_ms < received_at_ms - {{ var('client_time_max_behind_ms') }}
+        ) as is_client_time_implausible
+    from named
+
+),
+
+property_checks as (
+
+    select
+        timed.event_id,
+        plan_properties.property_name,
+        plan_properties.data_type,
+        plan_properties.allowed_values,
+        {{ shoplens.json_type_name('timed.properties', 'plan_properties.property_name') }} as actual_type,
+        {{ shoplens.json_get_text('timed.properties', 'plan_properties.property_name') }} as actual_text,
+        (
+            plan_properties.is_required
+            or coalesce(
+                {{ shoplens.json_get_text('timed.properties', 'plan_properties.required_when_property') }}
+                = plan_properties.required_when_value,
+                false
+            )
+        ) as is_required_here
+    from timed
+    inner join plan_properties
+        on timed.canonical_event_name = plan_properties.event_name
+
+),
+
+property_violations as (
+
+    select
+        event_id,
+        case
+            when coalesce(actual_type, 'null') = 'null'
+                then case when is_required_here then 'missing:' || property_name end
+            when not (actual_type = data_type or (data_type = 'number' and actual_type = 'integer'))
+                then 'wrong_type:' || property_name
+            when
+                allowed_values is not null
+                and position('|' || actual_text || '|' in '|' || allowed_values || '|') = 0
+                then 'invalid_value:' || property_name
+        end as violation
+    from property_checks
+
+),
+
+violations_per_event as (
+
+    select
+        event_id,
+        {{ dbt.listagg('violation', "', '", 'order by violation') }} as property_violations
+    from property_violations
+    where violation is not null
+    group by event_id
+
+),
+
+final as (
+
+    select
+        timed.event_id,
+        timed.canonical_event_name as event_name,
+        timed.event_name as sent_event_name,
+        timed.source_vendor,
+        plan_events.event_group,
+        {{ shoplens.hash_pii('timed.anonymous_id') }} as anonymous_id_hash,
+        {{ shoplens.hash_pii('timed.user_id') }} as user_id_hash,
+        case
+            when timed.is_client_time_implausible then {{ shoplens.epoch_ms_to_timestamp('timed.received_at_ms') }}
+            else {{ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') }}
+        end as event_at,
+        {{ shoplens.to_reporting_date(
+            'case when timed.is_client_time_implausible then '
+            ~ shoplens.epoch_ms_to_timestamp('timed.received_at_ms')
+            ~ ' else ' ~ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') ~ ' end'
+        ) }} as event_date,
+        {{ shoplens.epoch_ms_to_timestamp('timed.received_at_ms') }} as received_at,
+        {{ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') }} as client_time_at,
+        timed.is_client_time_implausible,
+        case
+            when timed.is_client_time_implausible then 0
+            else timed.received_at_ms - timed.client_time_ms
+        end as arrival_delay_ms,
+        timed.lib_name,
+        timed.lib_version,
+        timed.app_version,
+        {% for spec in shoplens.event_property_columns() -%}
+            {{ shoplens.event_property_column('timed.properties', spec) }},
+        {% endfor -%}
+        plan_events.event_name is not null as is_known_event,
+        case
+            when plan_events.event_name is null then 'unknown_event'
+            else violations_per_event.property_violations
+        end as plan_violations,
+        (
+            plan_events.event_name is not null
+            and violations_per_event.event_id is null
+        ) as is_conforming,
+        timed._batch_id,
+        timed._source_file,
+        timed._line_number,
+        timed._loaded_at
+    from timed
+    left join plan_events
+        on timed.canonical_event_name = plan_events.event_name
+    left join violations_per_event
+        on timed.event_id = violations_per_event.event_id
+
+)
+
+select * from final

@@ -1,0 +1,36 @@
+with
+
+source as (
+
+    select * from {{ source('order_system', 'payments') }}
+
+),
+
+latest as (
+
+    {{ shoplens.latest_row_per_key(
+        'source', ['payment_id'], 'finished_at desc nulls last, _loaded_at desc, _line_number desc'
+    ) }}
+
+),
+
+renamed as (
+
+    select
+        payment_id,
+        order_id,
+        created_at,
+        finished_at,
+        {{ shoplens.to_reporting_date('created_at') }} as created_date,
+        {{ shoplens.to_reporting_date('finished_at') }} as finished_date,
+        status as payment_status,
+        amount_fen,
+        pay_method,
+        error_code,
+        _batch_id,
+        _loaded_at
+    from latest
+
+)
+
+select * from renamed

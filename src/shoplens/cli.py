@@ -1,0 +1,268 @@
+"""The `shoplens` command line: generate, load, demo, summary, bench."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from shoplens.errors import ShoplensError
+
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
+
+DEFAULT_LANDING = Path("data/landing")
+
+
+def _fail(message: str) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    sys.exit(2)
+
+
+class ShoplensGroup(click.Group):
+    """Turns user-facing errors into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ShoplensError as exc:
+            _fail(str(exc))
+
+
+@click.group(cls=ShoplensGroup)
+@click.version_option(package_name="shoplens")
+def main() -> None:
+    """Shoplens: an analytics warehouse for e-commerce mini programs (dbt + DuckDB / PostgreSQL)."""
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
+
+
+def _parse_incident(value: str) -> Any:
+    """START[,MINUTES[,SUCCESS_RATE]]: START is ISO-8601; without an offset, reporting time (+08:00)."""
+    from shoplens.generate import IncidentSpec
+
+    parts = value.split(",")
+    try:
+        start = datetime.fromisoformat(parts[0])
+        if start.tzinfo is None:
+            from zoneinfo import ZoneInfo
+
+            start = start.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+        minutes = int(parts[1]) if len(parts) > 1 else 20
+        rate = float(parts[2]) if len(parts) > 2 else 0.4
+    except ValueError as exc:
+        raise ShoplensError(
+            f"bad --incident {value!r}: expected START[,MINUTES[,SUCCESS_RATE]], "
+            f"e.g. 2026-09-15T20:00,20,0.4 ({exc})"
+        ) from None
+    if minutes <= 0 or not 0 <= rate <= 1:
+        raise ShoplensError(f"bad --incident {value!r}: MINUTES > 0 and 0 <= SUCCESS_RATE <= 1")
+    from datetime import UTC
+
+    return IncidentSpec(start=start.astimezone(UTC), minutes=minutes, success_rate=rate)
+
+
+@main.command()
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_LANDING,
+              show_default=True, help="Landing folder to write.")
+@click.option("--users", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), default="2026-09-01",
+              show_default=True, help="First reporting day (Asia/Shanghai).")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--format", "file_format", type=click.Choice(["ndjson", "parquet"]), default="ndjson",
+              show_default=True)
+@click.option("--promotion-day", type=int, default=10, show_default=True,
+              help="0-based day with a promotion spike; -1 for none.")
+@click.option("--incident", "incidents", multiple=True, metavar="START[,MINUTES[,RATE]]",
+              help="Inject a payment-gateway outage (repeatable), e.g. 2026-09-15T20:00,20,0.4.")
+@click.option("--lost-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option("--duplicate-rate", type=click.FloatRange(0, 1), default=0.005, show_default=True)
+@click.option("--late-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True)
+@click.option("--skew-rate", type=click.FloatRange(0, 1), default=0.003, show_default=True)
+@click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0005, show_default=True)
+@click.option("--unknown-event-rate", type=click.FloatRange(0, 1), default=0.001, show_default=True)
+@click.option("--missing-property-rate", type=click.FloatRange(0, 1), default=0.001,
+              show_default=True)
+def generate(out_dir: Path, users: int, days: int, start_date: datetime, seed: int,
+             file_format: str, promotion_day: int, incidents: tuple[str, ...], lost_rate: float,
+             duplicate_rate: float, late_rate: float, skew_rate: float, malformed_rate: float,
+             unknown_event_rate: float, missing_property_rate: float) -> None:
+    """Simulate a mini-program shop and write landing files (events and order-system tables)."""
+    from shoplens.generate import GeneratorConfig
+    from shoplens.generate import generate as run_generate
+
+    config = GeneratorConfig(
+        out_dir=out_dir, users=users, days=days, start_date=start_date.date(), seed=seed,
+        file_format=file_format,
+        promotion_day=None if promotion_day < 0 else promotion_day,
+        incidents=tuple(_parse_incident(i) for i in incidents),
+        lost_rate=lost_rate, duplicate_rate=duplicate_rate, late_rate=late_rate,
+        skew_rate=skew_rate, malformed_rate=malformed_rate,
+        unknown_event_rate=unknown_event_rate, missing_property_rate=missing_property_rate,
+    )
+    with _progress() as progress:
+        task = progress.add_task("generating days", total=days)
+        result = run_generate(config, progress=lambda done, total: progress.update(task, completed=done))
+    rate = result.events_written / result.seconds if result.seconds else 0
+    out.print(
+        f"wrote {result.events_written:,} event lines and {len(result.files):,} files to "
+        f"{result.out_dir} in {result.seconds:.1f} s ({rate:,.0f} events/s); "
+        f"ground truth: {result.out_dir / 'ground_truth.json'}"
+    )
+
+
+@main.command()
+@click.argument("landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING)
+@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
+              show_default=True, help="Warehouse to load into (same settings as profiles.yml).")
+@click.option("--table", default=None, help="Load only this raw table (required for a single file).")
+@click.option("--format", "file_format", type=click.Choice(["ndjson", "parquet"]), default=None,
+              help="Accept only files of this format (default: by file name).")
+def load(landing: Path, target: str, table: str | None, file_format: str | None) -> None:
+    """Append landing files to the raw tables; malformed rows go to raw.rejected_rows."""
+    batch = run_load(landing, target, table=table, file_format=file_format)
+    if not batch.files:
+        out.print(f"no landing files found under {landing}")
+
+
+def run_load(landing: Path, target: str, table: str | None = None,
+             file_format: str | None = None) -> Any:
+    from shoplens import load as loader
+    from shoplens.warehouse import connect
+
+    files = loader.discover(landing, table=table, file_format=file_format)
+    if not files:
+        return loader.BatchResult("", datetime.now(), [])
+    warehouse = connect(target)
+    try:
+        with _progress() as progress:
+            task = progress.add_task(f"loading into {target}", total=len(files))
+
+            def on_file(result: Any) -> None:
+                progress.advance(task)
+                _print_file(result)
+
+            batch = loader.load(warehouse, files, on_file=on_file)
+    finally:
+        warehouse.close()
+    skipped = f", {batch.files_skipped} file(s) already loaded and skipped" if batch.files_skipped else ""
+    out.print(
+        f"batch {batch.batch_id}: read {batch.rows_read:,} = loaded {batch.rows_loaded:,} "
+        f"+ rejected {batch.rows_rejected:,} ({len(batch.files)} file(s){skipped})",
+        highlight=False,
+    )
+    return batch
+
+
+def _print_file(result: Any) -> None:
+    name = result.file.path
+    if result.skipped_batch:
+        out.print(f"  {name}: already loaded in batch {result.skipped_batch}, skipped", highlight=False)
+        return
+    line = (f"  {name}: read {result.rows_read:,} = loaded {result.rows_loaded:,} "
+            f"+ rejected {result.rows_rejected:,}")
+    if result.rejection_reasons:
+        reasons = "; ".join(f"{n} × {r}" for r, n in sorted(result.rejection_reasons.items()))
+        line += f"  [{reasons}]"
+    out.print(line, highlight=False)
+
+
+@main.command()
+@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
+              show_default=True)
+def summary(target: str) -> None:
+    """Print a short summary of the warehouse: load accounting, staged rows, plan quality."""
+    from shoplens.summary import print_summary
+
+    print_summary(target, out)
+
+
+@main.command()
+@click.option("--users", type=click.IntRange(min=1), default=5000, show_default=True)
+@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
+              show_default=True)
+@click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING,
+              show_default=True)
+@click.option("--fresh/--keep", default=True, show_default=True,
+              help="Start from an empty landing folder and warehouse (DuckDB) first.")
+def demo(users: int, days: int, seed: int, target: str, landing: Path, fresh: bool) -> None:
+    """The main job end to end: generate demo data, load it, `dbt build`, print a summary."""
+    from shoplens.dbt import run_dbt
+    from shoplens.generate import GeneratorConfig
+    from shoplens.generate import generate as run_generate
+    from shoplens.summary import print_summary
+    from shoplens.warehouse import duckdb_path
+
+    if fresh:
+        import shutil
+
+        shutil.rmtree(landing, ignore_errors=True)
+        if target == "duckdb":
+            duckdb_path().unlink(missing_ok=True)
+    start = date.today() - timedelta(days=days)
+    out.rule(f"1/4 generate {days} days for {users:,} users from {start}")
+    config = GeneratorConfig(out_dir=landing, users=users, days=days, start_date=start, seed=seed)
+    with _progress() as progress:
+        task = progress.add_task("generating days", total=days)
+        result = run_generate(config, progress=lambda done, total: progress.update(task, completed=done))
+    out.print(f"wrote {result.events_written:,} event lines in {result.seconds:.1f} s")
+    out.rule(f"2/4 load into {target}")
+    run_load(landing, target)
+    out.rule(f"3/4 dbt build --target {target}")
+    run_dbt(["build"], target=target)
+    out.rule("4/4 summary")
+    print_summary(target, out)
+
+
+@main.group()
+def bench() -> None:
+    """Benchmarks that print figures (no pass/fail)."""
+
+
+@bench.command("generate")
+@click.option("--events", type=click.IntRange(min=10_000), default=2_000_000, show_default=True)
+@click.option("--format", "file_format", type=click.Choice(["ndjson", "parquet"]), default="ndjson",
+              show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+def bench_generate(events: int, file_format: str, seed: int) -> None:
+    """Generator throughput in events/s (run under `taskset -c 0` for the one-core figure)."""
+    from shoplens.generate import benchmark
+
+    figures: dict[str, Any] = _call_benchmark(benchmark, events, file_format, seed)
+    out.print(
+        f"generator ({figures.get('format', file_format)}): {figures['events']:,} events in "
+        f"{figures['seconds']:.2f} s = {figures['events_per_second']:,.0f} events/s",
+        highlight=False,
+    )
+
+
+def _call_benchmark(benchmark: Callable[..., dict], events: int, file_format: str,
+                    seed: int) -> dict[str, Any]:
+    import inspect
+
+    kwargs: dict[str, Any] = {"events_target": events, "seed": seed}
+    if "file_format" in inspect.signature(benchmark).parameters:
+        kwargs["file_format"] = file_format
+    return benchmark(**kwargs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,391 @@
+"""`shoplens load`: append landing files to the `raw` tables of DuckDB or PostgreSQL.
+
+Every file is parsed and validated once, in an in-memory DuckDB, the same way for both
+targets; valid rows then go to the target in bulk (DuckDB: insert from Arrow; PostgreSQL:
+COPY). Per file, in one transaction:
+
+- rows that are not valid JSON objects, lack a required field, or hold a value of the wrong
+  type go to `raw.rejected_rows` with the reason; the load goes on;
+- a manifest row in `raw.load_files` records read / loaded / rejected counts and the file's
+  SHA-256, so loading the same file again (even renamed) is skipped.
+
+Every file of one invocation shares one batch id and one `_loaded_at`.
+Blank lines carry no data and are not counted.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from shoplens import contract
+from shoplens.errors import ShoplensError
+from shoplens.warehouse import Warehouse
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    table: str
+    path: Path
+    file_format: str
+
+
+@dataclass
+class FileResult:
+    file: LandingFile
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    skipped_batch: str | None = None  # set when the file was already loaded by that batch
+    rejection_reasons: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BatchResult:
+    batch_id: str
+    loaded_at: datetime
+    files: list[FileResult]
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def files_skipped(self) -> int:
+        return sum(1 for f in self.files if f.skipped_batch)
+
+
+def file_format_of(path: Path) -> str | None:
+    name = path.name.lower()
+    if name.endswith(contract.NDJSON_SUFFIXES):
+        return "ndjson"
+    if name.endswith(contract.PARQUET_SUFFIXES):
+        return "parquet"
+    return None
+
+
+def discover(landing: Path, tables: Iterable[str] | None = None, file_format: str | None = None,
+             table: str | None = None) -> list[LandingFile]:
+    """The landing files to load, in a stable order (table, then path).
+
+    `landing` is the landing folder (one sub-folder per raw table), or a single file when
+    `table` names its raw table.
+    """
+    if file_format is not None and file_format not in contract.FILE_FORMATS:
+        raise ShoplensError(
+            f"unknown format {file_format!r}: choose one of {', '.join(contract.FILE_FORMATS)}"
+        )
+    if table is not None and table not in contract.TABLES:
+        raise ShoplensError(f"unknown table {table!r}: choose one of {', '.join(contract.TABLES)}")
+    if not landing.exists():
+        raise ShoplensError(f"landing folder not found: {landing}")
+    if landing.is_file():
+        if table is None:
+            raise ShoplensError(f"{landing} is a file: name its raw table with --table")
+        return [_landing_file(table, landing, file_format)]
+    if table is not None:
+        wanted = [table]
+    else:
+        wanted = list(tables) if tables is not None else list(contract.TABLES)
+    unknown_dirs = sorted(
+        p.name for p in landing.iterdir()
+        if p.is_dir() and p.name not in contract.TABLES and not p.name.startswith(".")
+    )
+    if unknown_dirs and not any((landing / t).is_dir() for t in contract.TABLES):
+        raise ShoplensError(
+            f"{landing} has no raw-table folders (expected some of: {', '.join(contract.TABLES)}; "
+            f"found: {', '.join(unknown_dirs)})"
+        )
+    files = []
+    for name in wanted:
+        folder = landing / name
+        if not folder.is_dir():
+            continue
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if path.name.startswith((".", "_")):  # _SUCCESS markers, hidden files
+                continue
+            files.append(_landing_file(name, path, file_format))
+    return files
+
+
+def _landing_file(table: str, path: Path, file_format: str | None) -> LandingFile:
+    detected = file_format_of(path)
+    if detected is None:
+        raise ShoplensError(
+            f"unrecognised file type: {path} (expected .ndjson, .jsonl, .json, optionally .gz, "
+            "or .parquet)"
+        )
+    if file_format is not None and detected != file_format:
+        raise ShoplensError(f"{path} is {detected}, but --format {file_format} was given")
+    return LandingFile(table, path, detected)
+
+
+def new_batch_id(now: datetime) -> str:
+    return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def load(
+    warehouse: Warehouse,
+    files: list[LandingFile],
+    on_file: Callable[[FileResult], None] | None = None,
+    now: datetime | None = None,
+) -> BatchResult:
+    """Load `files` as one batch. `on_file` is called after each file (for progress output)."""
+    loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
+    batch = BatchResult(new_batch_id(loaded_at), loaded_at, [])
+    warehouse.ensure_raw_tables()
+    parser = duckdb.connect()
+    parser.execute("set TimeZone = 'UTC'")
+    try:
+        for landing_file in files:
+            result = _load_file(warehouse, parser, landing_file, batch)
+            batch.files.append(result)
+            if on_file:
+                on_file(result)
+    finally:
+        parser.close()
+    return batch
+
+
+def _load_file(warehouse: Warehouse, parser: duckdb.DuckDBPyConnection, landing_file: LandingFile,
+               batch: BatchResult) -> FileResult:
+    result = FileResult(landing_file)
+    data = _read_bytes(landing_file.path)
+    digest = hashlib.sha256(data).hexdigest()
+    previous = warehouse.loaded_batch_of(landing_file.table, digest)
+    if previous is not None:
+        result.skipped_batch = previous
+        return result
+    spec = contract.TABLES[landing_file.table]
+    lines = _lines_of(parser, landing_file, data)
+    valid, rejected = _validate(parser, spec, lines, landing_file.file_format)
+    source_file = str(landing_file.path)
+    load_values = {
+        "_batch_id": batch.batch_id,
+        "_source_file": source_file,
+        "_loaded_at": batch.loaded_at,
+    }
+    valid = _with_constants(valid, load_values)
+    rejected = _with_constants(rejected, {"table_name": landing_file.table, **load_values})
+    result.rows_loaded = valid.num_rows
+    result.rows_rejected = rejected.num_rows
+    result.rows_read = result.rows_loaded + result.rows_rejected
+    if result.rows_read != lines.num_rows:  # the validation must classify every line
+        raise AssertionError(f"{source_file}: {lines.num_rows} lines but {result.rows_read} rows")
+    for reason in rejected.column("reason").to_pylist():
+        result.rejection_reasons[reason] = result.rejection_reasons.get(reason, 0) + 1
+    manifest = pa.table({
+        "batch_id": [batch.batch_id],
+        "table_name": [landing_file.table],
+        "source_file": [source_file],
+        "file_sha256": [digest],
+        "file_format": [landing_file.file_format],
+        "file_bytes": pa.array([len(data)], pa.int64()),
+        "rows_read": pa.array([result.rows_read], pa.int64()),
+        "rows_loaded": pa.array([result.rows_loaded], pa.int64()),
+        "rows_rejected": pa.array([result.rows_rejected], pa.int64()),
+        "loaded_at": pa.array([batch.loaded_at], pa.timestamp("us")),
+    })
+    with warehouse.transaction():
+        warehouse.append(landing_file.table, valid)
+        warehouse.append(contract.REJECTED_TABLE, rejected)
+        warehouse.append(contract.LOAD_FILES_TABLE, manifest)
+    return result
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.name.lower().endswith(".gz"):
+            with gzip.open(path, "rb") as handle:
+                return handle.read()
+        return path.read_bytes()
+    except (OSError, EOFError) as exc:
+        raise ShoplensError(f"cannot read {path}: {exc}") from None
+
+
+def _lines_of(parser: duckdb.DuckDBPyConnection, landing_file: LandingFile, data: bytes) -> pa.Table:
+    """(line_number, line) for every non-blank line; Parquet rows become JSON objects."""
+    if landing_file.file_format == "parquet":
+        return _parquet_rows_as_json(parser, landing_file.path)
+    # Split on newlines without copying: each line is a slice of `data` (trailing \n kept,
+    # trimmed in SQL).
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    starts = np.concatenate(([0], np.flatnonzero(buffer == 10) + 1)).astype(np.int64)
+    offsets = np.concatenate((starts, [len(data)])).astype(np.int64)
+    lines = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
+    numbers = pa.array(np.arange(1, len(starts) + 1, dtype=np.int64))
+    table = pa.table({"line_number": numbers, "line_bytes": lines})
+    parser.register("_raw_lines", table)
+    try:
+        return parser.sql(
+            """
+            select line_number, line, line_bytes
+            from (
+                select
+                    line_number,
+                    line_bytes,
+                    rtrim(try(decode(line_bytes)), chr(10) || chr(13)) as line
+                from _raw_lines
+            )
+            where line is null or trim(line) <> ''
+            order by line_number
+            """
+        ).arrow().read_all()
+    finally:
+        parser.unregister("_raw_lines")
+
+
+def _parquet_rows_as_json(parser: duckdb.DuckDBPyConnection, path: Path) -> pa.Table:
+    try:
+        return parser.execute(
+            """
+            with parquet_rows as (select * from read_parquet(?, file_row_number = true))
+            select
+                file_row_number + 1 as line_number,
+                to_json(parquet_rows)::varchar as line,
+                null::blob as line_bytes
+            from parquet_rows
+            order by line_number
+            """,
+            [str(path)],
+        ).arrow().read_all()
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        raise ShoplensError(f"{path} is not a readable Parquet file: {message}") from None
+
+
+_VALUE_TYPES = {
+    contract.STRING: "varchar",
+    contract.BIGINT: "bigint",
+    contract.INTEGER: "integer",
+    contract.BOOLEAN: "boolean",
+    contract.TIMESTAMP: "timestamptz",
+}
+
+
+def _structure(spec: contract.RawTable, file_format: str) -> tuple[str, dict[str, str]]:
+    """A json_transform structure reading every contract column as text (JSON for objects),
+    and the SQL expression of each column's raw text inside the parsed struct."""
+    tree: dict = {}
+    accessors = {}
+    for column in spec.columns:
+        path = column.json_path.split(".") if file_format == "ndjson" else [column.parquet_name]
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = "JSON" if column.type == contract.JSON else "VARCHAR"
+        accessors[column.name] = "parsed" + "".join(f"['{key}']" for key in path)
+    return json.dumps(tree), accessors
+
+
+def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines: pa.Table,
+              file_format: str) -> tuple[pa.Table, pa.Table]:
+    """Split lines into typed valid rows and rejected rows with their reason."""
+    structure, accessors = _structure(spec, file_format)
+    typed, problems = [], []
+    for column in spec.columns:
+        text = accessors[column.name]
+        label = column.json_path if file_format == "ndjson" else column.parquet_name
+        if column.type == contract.JSON:
+            # An object, or (Parquet) a string holding an object.
+            value = (
+                f"case when json_type({text}) = 'OBJECT' then {text} "
+                f"when json_type({text}) = 'VARCHAR' "
+                f"and try(json_type({text} ->> '$')) = 'OBJECT' then json({text} ->> '$') end"
+            )
+            present = f"({text} is not null and json_type({text}) <> 'NULL')"
+        elif column.type == contract.TIMESTAMP:
+            value = f"cast(try_cast({text} as timestamptz) as timestamp)"
+            present = f"({text} is not null)"
+        else:
+            value = f"try_cast({text} as {_VALUE_TYPES[column.type]})"
+            present = f"({text} is not null)"
+        typed.append(f"{value} as {column.name}")
+        if column.required:
+            problems.append(f"when not {present} then 'missing required field: {label}'")
+        problems.append(
+            f"when {present} and ({value}) is null "
+            f"then 'invalid {column.type} in field {label}'"
+        )
+    parser.register("_lines", lines)
+    try:
+        checked = parser.sql(
+            f"""
+            with typed_lines as (
+                select line_number, line, line_bytes, try(json_type(line)) as line_type
+                from _lines
+            ),
+            parsed_lines as (
+                select
+                    line_number, line, line_bytes, line_type,
+                    case when line_type = 'OBJECT'
+                        then json_transform(line, '{structure}') end as parsed
+                from typed_lines
+            )
+            select
+                line_number,
+                coalesce(line, '') as line,
+                line_bytes,
+                case
+                    when line is null then 'not valid UTF-8'
+                    when contains(line, chr(0)) or contains(line, '\\u0000')
+                        then 'contains a NUL character'
+                    when line_type is null then 'not valid JSON'
+                    when line_type <> 'OBJECT' then 'not a JSON object'
+                    {' '.join(problems)}
+                end as reason,
+                {', '.join(typed)}
+            from parsed_lines
+            """
+        ).arrow().read_all()
+    finally:
+        parser.unregister("_lines")
+    reasons = checked.column("reason")
+    is_rejected = reasons.is_valid()
+    valid = checked.filter(pc.invert(is_rejected)).drop_columns(["line", "line_bytes", "reason"])
+    rejected_rows = checked.filter(is_rejected)
+    raw_line = [
+        line if line_bytes is None or line else line_bytes.decode("utf-8", "replace")
+        for line, line_bytes in zip(
+            rejected_rows.column("line").to_pylist(),
+            rejected_rows.column("line_bytes").to_pylist(),
+            strict=True,
+        )
+    ]
+    rejected = pa.table({
+        "_line_number": rejected_rows.column("line_number"),
+        "raw_line": pa.array([line.replace("\x00", "\\u0000") for line in raw_line], pa.string()),
+        "reason": rejected_rows.column("reason").cast(pa.string()),
+    })
+    valid = valid.rename_columns(
+        ["_line_number" if name == "line_number" else name for name in valid.column_names]
+    )
+    return valid, rejected
+
+
+def _with_constants(table: pa.Table, values: dict[str, object]) -> pa.Table:
+    for name, value in values.items():
+        scalar = pa.scalar(value, pa.timestamp("us") if isinstance(value, datetime) else pa.string())
+        table = table.append_column(name, pa.repeat(scalar, table.num_rows))
+    return table

@@ -1,0 +1,89 @@
+"""A short printed summary of a built warehouse: load accounting, staging, tracking quality."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from shoplens.dbt import schema_name
+from shoplens.warehouse import connect, raw_schema
+
+
+def summary_queries() -> dict[str, str]:
+    raw, staging, marts = raw_schema(), schema_name("staging"), schema_name("marts")
+    return {
+        "accounting": f"""
+            select
+                count(distinct batch_id), sum(files), sum(rows_read), sum(rows_loaded),
+                sum(rows_rejected), sum(events_staged), sum(duplicate_deliveries)
+            from {marts}.agg_quality__load_batches
+            where table_name = 'events'
+        """,
+        "events": f"""
+            select
+                min(event_date), max(event_date), count(*),
+                sum(case when is_conforming then 1 else 0 end),
+                sum(case when is_client_time_implausible then 1 else 0 end),
+                count(distinct anonymous_id_hash)
+            from {staging}.stg_mini_program__events
+        """,
+        "violations": f"""
+            select plan_violations, count(*) as events
+            from {staging}.stg_mini_program__events
+            where plan_violations is not null
+            group by plan_violations
+            order by events desc, plan_violations
+            limit 5
+        """,
+        "rejected": f"""
+            select reason, count(*) as rows_rejected
+            from {raw}.rejected_rows
+            group by reason
+            order by rows_rejected desc, reason
+            limit 5
+        """,
+        "orders": f"""
+            select
+                (select count(*) from {staging}.stg_order_system__orders),
+                (select count(*) from {staging}.stg_order_system__payments),
+                (select count(*) from {staging}.stg_order_system__payments
+                 where payment_status = 'success'),
+                (select count(*) from {staging}.stg_order_system__refunds)
+        """,
+    }
+
+
+def print_summary(target: str, console: Console) -> None:
+    warehouse = connect(target)
+    try:
+        results = {name: warehouse.query(sql) for name, sql in summary_queries().items()}
+    finally:
+        warehouse.close()
+    batches, files, read, loaded, rejected, staged, duplicates = results["accounting"][0]
+    first, last, events, conforming, implausible, devices = results["events"][0]
+    orders, attempts, successes, refunds = results["orders"][0]
+    n = lambda value: f"{int(value or 0):,}"  # noqa: E731
+
+    table = Table(title=f"Shoplens on {target}", show_header=False, title_justify="left")
+    table.add_row("event load batches / files", f"{n(batches)} / {n(files)}")
+    table.add_row(
+        "event rows read = staged + duplicates + rejected",
+        f"{n(read)} = {n(staged)} + {n(duplicates)} + {n(rejected)}"
+        + ("  ✓" if (read or 0) == (staged or 0) + (duplicates or 0) + (rejected or 0) else "  ✗"),
+    )
+    table.add_row("event dates", f"{first} … {last}")
+    share = f"{(conforming or 0) / events:.2%}" if events else "-"
+    table.add_row("events staged / conforming", f"{n(events)} / {n(conforming)} ({share})")
+    table.add_row("events with implausible client time", n(implausible))
+    table.add_row("devices (anonymous ids)", n(devices))
+    table.add_row("orders / payment attempts / successful / refunds",
+                  f"{n(orders)} / {n(attempts)} / {n(successes)} / {n(refunds)}")
+    console.print(table)
+    for title, rows in (("top tracking-plan violations", results["violations"]),
+                        ("top rejection reasons", results["rejected"])):
+        detail = Table(title=title, title_justify="left")
+        detail.add_column("reason")
+        detail.add_column("rows", justify="right")
+        for reason, count in rows:
+            detail.add_row(str(reason), n(count))
+        console.print(detail)

@@ -1,0 +1,264 @@
+"""Connections to the two warehouses Shoplens writes raw data to: a DuckDB file and PostgreSQL.
+
+Settings come from the same environment variables as `profiles.yml`, so the loader and dbt
+always point at the same place:
+
+- SHOPLENS_DUCKDB_PATH (default `data/shoplens.duckdb`)
+- PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE (defaults 127.0.0.1, 5432, postgres, -, test)
+- SHOPLENS_RAW_SCHEMA (default `raw`): where the loader writes and dbt's sources read.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from shoplens import contract
+from shoplens.errors import ShoplensError
+
+TARGETS = ("duckdb", "postgres")
+
+_DDL_TYPES = {
+    "duckdb": {
+        contract.STRING: "varchar",
+        contract.BIGINT: "bigint",
+        contract.INTEGER: "integer",
+        contract.BOOLEAN: "boolean",
+        contract.TIMESTAMP: "timestamp",
+        contract.JSON: "json",
+    },
+    "postgres": {
+        contract.STRING: "text",
+        contract.BIGINT: "bigint",
+        contract.INTEGER: "integer",
+        contract.BOOLEAN: "boolean",
+        contract.TIMESTAMP: "timestamp",
+        contract.JSON: "jsonb",
+    },
+}
+
+# Bookkeeping tables of the loader, in the raw schema next to the data.
+REJECTED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("table_name", contract.STRING),
+    ("raw_line", contract.STRING),
+    ("reason", contract.STRING),
+    *contract.LOAD_COLUMNS,
+)
+LOAD_FILES_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("batch_id", contract.STRING),
+    ("table_name", contract.STRING),
+    ("source_file", contract.STRING),
+    ("file_sha256", contract.STRING),
+    ("file_format", contract.STRING),
+    ("file_bytes", contract.BIGINT),
+    ("rows_read", contract.BIGINT),
+    ("rows_loaded", contract.BIGINT),
+    ("rows_rejected", contract.BIGINT),
+    ("loaded_at", contract.TIMESTAMP),
+)
+
+
+def raw_schema() -> str:
+    return os.environ.get("SHOPLENS_RAW_SCHEMA", contract.RAW_SCHEMA)
+
+
+def duckdb_path() -> Path:
+    return Path(os.environ.get("SHOPLENS_DUCKDB_PATH", "data/shoplens.duckdb"))
+
+
+def table_columns(table: str) -> tuple[tuple[str, str], ...]:
+    """(name, logical type) of a raw table as the loader creates it."""
+    if table == contract.REJECTED_TABLE:
+        return REJECTED_COLUMNS
+    if table == contract.LOAD_FILES_TABLE:
+        return LOAD_FILES_COLUMNS
+    spec = contract.TABLES[table]
+    return tuple((c.name, c.type) for c in spec.columns) + contract.LOAD_COLUMNS
+
+
+def create_table_sql(engine: str, schema: str, table: str) -> str:
+    cols = ", ".join(f"{name} {_DDL_TYPES[engine][typ]}" for name, typ in table_columns(table))
+    return f"create table if not exists {schema}.{table} ({cols})"
+
+
+class Warehouse(Protocol):
+    engine: str
+
+    def ensure_raw_tables(self) -> None: ...
+
+    def loaded_batch_of(self, table: str, sha256: str) -> str | None: ...
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]: ...
+
+    def append(self, table: str, rows: pa.Table) -> None: ...
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class DuckDBWarehouse:
+    path: Path
+    schema: str
+    engine: str = "duckdb"
+
+    def __post_init__(self) -> None:
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:  # locked by another process, not a database file, ...
+            raise ShoplensError(f"cannot open DuckDB file {self.path}: {exc}") from None
+        self.con.execute("set TimeZone = 'UTC'")
+
+    def ensure_raw_tables(self) -> None:
+        self.con.execute(f"create schema if not exists {self.schema}")
+        for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
+            self.con.execute(create_table_sql(self.engine, self.schema, table))
+
+    def loaded_batch_of(self, table: str, sha256: str) -> str | None:
+        rows = self.query(
+            f"select batch_id from {self.schema}.{contract.LOAD_FILES_TABLE} "
+            "where table_name = ? and file_sha256 = ? limit 1",
+            (table, sha256),
+        )
+        return rows[0][0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        self.con.execute("commit")
+
+    def append(self, table: str, rows: pa.Table) -> None:
+        if rows.num_rows == 0:
+            return
+        self.con.register("_shoplens_rows", rows)
+        try:
+            self.con.execute(f"insert into {self.schema}.{table} by name select * from _shoplens_rows")
+        finally:
+            self.con.unregister("_shoplens_rows")
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.con.execute(sql, list(params)).fetchall()
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def postgres_settings() -> dict[str, Any]:
+    return {
+        "host": os.environ.get("PGHOST", "127.0.0.1"),
+        "port": int(os.environ.get("PGPORT", "5432")),
+        "user": os.environ.get("PGUSER", "postgres"),
+        "password": os.environ.get("PGPASSWORD", ""),
+        "dbname": os.environ.get("PGDATABASE", "test"),
+    }
+
+
+def postgres_connect() -> Any:
+    """A psycopg2 connection from the PG* variables, or a one-line ShoplensError (no password shown)."""
+    import psycopg2
+
+    settings = postgres_settings()
+    try:
+        return psycopg2.connect(connect_timeout=10, **settings)
+    except psycopg2.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "connection failed"
+        raise ShoplensError(
+            f"cannot connect to PostgreSQL at {settings['host']}:{settings['port']} "
+            f"(database {settings['dbname']}, user {settings['user']}): {reason}"
+        ) from None
+
+
+@dataclass
+class PostgresWarehouse:
+    schema: str
+    engine: str = "postgres"
+
+    def __post_init__(self) -> None:
+        self.con = postgres_connect()
+        self.con.autocommit = True
+
+    def ensure_raw_tables(self) -> None:
+        with self.con.cursor() as cur:
+            cur.execute(f"create schema if not exists {self.schema}")
+            for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
+                cur.execute(create_table_sql(self.engine, self.schema, table))
+
+    def loaded_batch_of(self, table: str, sha256: str) -> str | None:
+        rows = self.query(
+            f"select batch_id from {self.schema}.{contract.LOAD_FILES_TABLE} "
+            "where table_name = %s and file_sha256 = %s limit 1",
+            (table, sha256),
+        )
+        return rows[0][0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.autocommit = False
+        try:
+            yield
+        except BaseException:
+            self.con.rollback()
+            raise
+        else:
+            self.con.commit()
+        finally:
+            self.con.autocommit = True
+
+    def append(self, table: str, rows: pa.Table) -> None:
+        """Bulk append through COPY ... FROM STDIN (CSV written by pyarrow, never row by row)."""
+        if rows.num_rows == 0:
+            return
+        buffer = io.BytesIO()
+        options = pacsv.WriteOptions(include_header=True, quoting_style="all_valid")
+        pacsv.write_csv(_postgres_csv_ready(rows), buffer, write_options=options)
+        buffer.seek(0)
+        columns = ", ".join(rows.column_names)
+        with self.con.cursor() as cur:
+            cur.copy_expert(
+                f"copy {self.schema}.{table} ({columns}) from stdin with (format csv, header true)",
+                buffer,
+            )
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        with self.con.cursor() as cur:
+            cur.execute(sql, tuple(params))
+            return cur.fetchall() if cur.description else []
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _postgres_csv_ready(rows: pa.Table) -> pa.Table:
+    """Timestamps as microsecond text PostgreSQL parses; everything else as pyarrow writes it."""
+    columns = []
+    for column in rows.columns:
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("us"))
+        columns.append(column)
+    return pa.table(columns, names=rows.column_names)
+
+
+def connect(target: str) -> Warehouse:
+    if target == "duckdb":
+        return DuckDBWarehouse(duckdb_path(), raw_schema())
+    if target == "postgres":
+        return PostgresWarehouse(raw_schema())
+    raise ShoplensError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")

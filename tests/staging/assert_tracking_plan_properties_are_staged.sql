@@ -1,0 +1,32 @@
+-- Every property of the tracking plan seed has a typed column in stg_mini_program__events
+-- (macro event_property_columns) of the same type. Returns the properties that do not.
+
+with
+
+plan_properties as (
+
+    select distinct
+        property_name,
+        data_type
+    from {{ ref('tracking_plan__event_properties') }}
+
+),
+
+staged_columns as (
+
+    {% for spec in shoplens.event_property_columns() %}
+        select
+            '{{ spec.property }}' as property_name,
+            '{{ spec.type }}' as data_type
+        {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+)
+
+select plan_properties.*
+from plan_properties
+left join staged_columns
+    on
+        plan_properties.property_name = staged_columns.property_name
+        and plan_properties.data_type = staged_columns.data_type
+where staged_columns.property_name is null
