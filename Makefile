@@ -29,7 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src pytests
 
 sqlfluff: $(STAMP)
-	$(BIN)/sqlfluff lint models tests analyses
+	SHOPLENS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests analyses
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest

@@ -251,16 +251,17 @@ def _lines_of(parser: duckdb.DuckDBPyConnection, landing_file: LandingFile, data
             where line is null or trim(line) <> ''
             order by line_number
             """
-        ).arrow().read_all()
+        ).to_arrow_table()
     finally:
         parser.unregister("_raw_lines")
 
 
 def _parquet_rows_as_json(parser: duckdb.DuckDBPyConnection, path: Path) -> pa.Table:
     try:
-        return parser.execute(
-            """
-            with parquet_rows as (select * from read_parquet(?, file_row_number = true))
+        literal = "'" + str(path).replace("'", "''") + "'"
+        return parser.sql(
+            f"""
+            with parquet_rows as (select * from read_parquet({literal}, file_row_number = true))
             select
                 file_row_number + 1 as line_number,
                 to_json(parquet_rows)::varchar as line,
@@ -268,8 +269,7 @@ def _parquet_rows_as_json(parser: duckdb.DuckDBPyConnection, path: Path) -> pa.T
             from parquet_rows
             order by line_number
             """,
-            [str(path)],
-        ).arrow().read_all()
+        ).to_arrow_table()
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         raise ShoplensError(f"{path} is not a readable Parquet file: {message}") from None
@@ -358,7 +358,7 @@ def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines:
                 {', '.join(typed)}
             from parsed_lines
             """
-        ).arrow().read_all()
+        ).to_arrow_table()
     finally:
         parser.unregister("_lines")
     reasons = checked.column("reason")

@@ -38,7 +38,7 @@ staged_events_per_batch as (
 
 ),
 
-final as (
+accounted as (
 
     select
         files_per_batch.batch_id,
@@ -51,25 +51,31 @@ final as (
         case
             when files_per_batch.table_name = 'events'
                 then coalesce(staged_events_per_batch.events_staged, 0)
-        end as events_staged,
-        case
-            when files_per_batch.table_name = 'events'
-                then files_per_batch.rows_loaded - coalesce(staged_events_per_batch.events_staged, 0)
-        end as duplicate_deliveries,
-        case
-            when files_per_batch.rows_read > 0
-                then 1.0 * files_per_batch.rows_rejected / files_per_batch.rows_read
-        end as rejected_rate,
-        case
-            when files_per_batch.table_name = 'events' and files_per_batch.rows_loaded > 0
-                then 1.0 * (files_per_batch.rows_loaded - coalesce(staged_events_per_batch.events_staged, 0))
-                / files_per_batch.rows_loaded
-        end as duplicate_rate
+        end as events_staged
     from files_per_batch
     left join staged_events_per_batch
         on
             files_per_batch.batch_id = staged_events_per_batch.batch_id
             and files_per_batch.table_name = staged_events_per_batch.table_name
+
+),
+
+final as (
+
+    select
+        batch_id,
+        table_name,
+        loaded_at,
+        files,
+        rows_read,
+        rows_loaded,
+        rows_rejected,
+        events_staged,
+        -- Rows of an events batch that were not staged repeat an event staged before them.
+        rows_loaded - events_staged as duplicate_deliveries,
+        case when rows_read > 0 then 1.0 * rows_rejected / rows_read end as rejected_rate,
+        case when rows_loaded > 0 then 1.0 * (rows_loaded - events_staged) / rows_loaded end as duplicate_rate
+    from accounted
 
 )
 

@@ -66,7 +66,7 @@ first_deliveries as (
     select * from ranked_deliveries
     where
         delivery_rank = 1
-        {% if is_incremental() %}
+    {% if is_incremental() %}
             and not exists (
                 select 1 from {{ this }} as staged
                 where staged.event_id = ranked_deliveries.event_id

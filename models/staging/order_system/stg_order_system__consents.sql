@@ -9,9 +9,7 @@ source as (
 latest as (
 
     -- A consent change exported twice is one change.
-    {{ shoplens.latest_row_per_key(
-        'source', ['anonymous_id', 'consent_type', 'changed_at'], '_loaded_at desc, _line_number desc'
-    ) }}
+    {{ shoplens.latest_row_per_key('source', ['anonymous_id', 'consent_type', 'changed_at']) }}
 
 ),
 

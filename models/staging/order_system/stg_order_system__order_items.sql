@@ -8,9 +8,7 @@ source as (
 
 latest as (
 
-    {{ shoplens.latest_row_per_key(
-        'source', ['order_id', 'sku_id'], '_loaded_at desc, _line_number desc'
-    ) }}
+    {{ shoplens.latest_row_per_key('source', ['order_id', 'sku_id']) }}
 
 ),
 
@@ -22,9 +20,9 @@ renamed as (
         product_id,
         quantity,
         unit_price_fen,
-        coalesce(item_discount_fen, 0) as item_discount_fen,
         _batch_id,
-        _loaded_at
+        _loaded_at,
+        coalesce(item_discount_fen, 0) as item_discount_fen
     from latest
 
 )

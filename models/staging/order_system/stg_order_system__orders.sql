@@ -9,9 +9,7 @@ source as (
 latest as (
 
     -- The order system re-exports an order when its status changes: keep the newest row.
-    {{ shoplens.latest_row_per_key(
-        'source', ['order_id'], 'updated_at desc nulls last, _loaded_at desc, _line_number desc'
-    ) }}
+    {{ shoplens.latest_row_per_key('source', ['order_id'], 'updated_at desc nulls last') }}
 
 ),
 

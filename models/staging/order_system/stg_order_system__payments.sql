@@ -8,9 +8,7 @@ source as (
 
 latest as (
 
-    {{ shoplens.latest_row_per_key(
-        'source', ['payment_id'], 'finished_at desc nulls last, _loaded_at desc, _line_number desc'
-    ) }}
+    {{ shoplens.latest_row_per_key('source', ['payment_id'], 'finished_at desc nulls last') }}
 
 ),
 

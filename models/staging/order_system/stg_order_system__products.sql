@@ -9,7 +9,7 @@ source as (
 latest as (
 
     -- Each catalog export restates every SKU: keep the newest.
-    {{ shoplens.latest_row_per_key('source', ['sku_id'], '_loaded_at desc, _line_number desc') }}
+    {{ shoplens.latest_row_per_key('source', ['sku_id']) }}
 
 ),
 

@@ -8,7 +8,7 @@ source as (
 
 latest as (
 
-    {{ shoplens.latest_row_per_key('source', ['user_id'], '_loaded_at desc, _line_number desc') }}
+    {{ shoplens.latest_row_per_key('source', ['user_id']) }}
 
 ),
 
