@@ -36,10 +36,10 @@ def summary_queries() -> dict[str, str]:
             limit 5
         """,
         "rejected": f"""
-            select reason, count(*) as rows_rejected
+            select table_name || ': ' || reason, count(*) as rows_rejected
             from {raw}.rejected_rows
-            group by reason
-            order by rows_rejected desc, reason
+            group by table_name, reason
+            order by rows_rejected desc, table_name, reason
             limit 5
         """,
         "orders": f"""
