@@ -53,7 +53,7 @@ def _progress() -> Progress:
 
 
 def _parse_incident(value: str) -> Any:
-    """START[,MINUTES[,SUCCESS_RATE]]: START is ISO-8601; without an offset, reporting time (+08:00)."""
+    """START[,MINUTES[,SUCCESS_RATE]]; START is ISO-8601, Asia/Shanghai time without an offset."""
     from shoplens.generate import IncidentSpec
 
     parts = value.split(",")
@@ -78,47 +78,98 @@ def _parse_incident(value: str) -> Any:
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=DEFAULT_LANDING,
-              show_default=True, help="Landing folder to write.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_LANDING,
+    show_default=True,
+    help="Landing folder to write.",
+)
 @click.option("--users", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
-@click.option("--start", "start_date", type=click.DateTime(["%Y-%m-%d"]), default="2026-09-01",
-              show_default=True, help="First reporting day (Asia/Shanghai).")
+@click.option(
+    "--start",
+    "start_date",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default="2026-09-01",
+    show_default=True,
+    help="First reporting day (Asia/Shanghai).",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--format", "file_format", type=click.Choice(["ndjson", "parquet"]), default="ndjson",
-              show_default=True)
-@click.option("--promotion-day", type=int, default=10, show_default=True,
-              help="0-based day with a promotion spike; -1 for none.")
-@click.option("--incident", "incidents", multiple=True, metavar="START[,MINUTES[,RATE]]",
-              help="Inject a payment-gateway outage (repeatable), e.g. 2026-09-15T20:00,20,0.4.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["ndjson", "parquet"]),
+    default="ndjson",
+    show_default=True,
+)
+@click.option(
+    "--promotion-day",
+    type=int,
+    default=10,
+    show_default=True,
+    help="0-based day with a promotion spike; -1 for none.",
+)
+@click.option(
+    "--incident",
+    "incidents",
+    multiple=True,
+    metavar="START[,MINUTES[,RATE]]",
+    help="Inject a payment-gateway outage (repeatable), e.g. 2026-09-15T20:00,20,0.4.",
+)
 @click.option("--lost-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option("--duplicate-rate", type=click.FloatRange(0, 1), default=0.005, show_default=True)
 @click.option("--late-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True)
 @click.option("--skew-rate", type=click.FloatRange(0, 1), default=0.003, show_default=True)
 @click.option("--malformed-rate", type=click.FloatRange(0, 1), default=0.0005, show_default=True)
 @click.option("--unknown-event-rate", type=click.FloatRange(0, 1), default=0.001, show_default=True)
-@click.option("--missing-property-rate", type=click.FloatRange(0, 1), default=0.001,
-              show_default=True)
-def generate(out_dir: Path, users: int, days: int, start_date: datetime, seed: int,
-             file_format: str, promotion_day: int, incidents: tuple[str, ...], lost_rate: float,
-             duplicate_rate: float, late_rate: float, skew_rate: float, malformed_rate: float,
-             unknown_event_rate: float, missing_property_rate: float) -> None:
+@click.option(
+    "--missing-property-rate", type=click.FloatRange(0, 1), default=0.001, show_default=True
+)
+def generate(
+    out_dir: Path,
+    users: int,
+    days: int,
+    start_date: datetime,
+    seed: int,
+    file_format: str,
+    promotion_day: int,
+    incidents: tuple[str, ...],
+    lost_rate: float,
+    duplicate_rate: float,
+    late_rate: float,
+    skew_rate: float,
+    malformed_rate: float,
+    unknown_event_rate: float,
+    missing_property_rate: float,
+) -> None:
     """Simulate a mini-program shop and write landing files (events and order-system tables)."""
     from shoplens.generate import GeneratorConfig
     from shoplens.generate import generate as run_generate
 
     config = GeneratorConfig(
-        out_dir=out_dir, users=users, days=days, start_date=start_date.date(), seed=seed,
+        out_dir=out_dir,
+        users=users,
+        days=days,
+        start_date=start_date.date(),
+        seed=seed,
         file_format=file_format,
         promotion_day=None if promotion_day < 0 else promotion_day,
         incidents=tuple(_parse_incident(i) for i in incidents),
-        lost_rate=lost_rate, duplicate_rate=duplicate_rate, late_rate=late_rate,
-        skew_rate=skew_rate, malformed_rate=malformed_rate,
-        unknown_event_rate=unknown_event_rate, missing_property_rate=missing_property_rate,
+        lost_rate=lost_rate,
+        duplicate_rate=duplicate_rate,
+        late_rate=late_rate,
+        skew_rate=skew_rate,
+        malformed_rate=malformed_rate,
+        unknown_event_rate=unknown_event_rate,
+        missing_property_rate=missing_property_rate,
     )
     with _progress() as progress:
         task = progress.add_task("generating days", total=days)
-        result = run_generate(config, progress=lambda done, total: progress.update(task, completed=done))
+        result = run_generate(
+            config, progress=lambda done, total: progress.update(task, completed=done)
+        )
     rate = result.events_written / result.seconds if result.seconds else 0
     out.print(
         f"wrote {result.events_written:,} event lines and {len(result.files):,} files to "
@@ -129,11 +180,23 @@ def generate(out_dir: Path, users: int, days: int, start_date: datetime, seed: i
 
 @main.command()
 @click.argument("landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING)
-@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
-              show_default=True, help="Warehouse to load into (same settings as profiles.yml).")
-@click.option("--table", default=None, help="Load only this raw table (required for a single file).")
-@click.option("--format", "file_format", type=click.Choice(["ndjson", "parquet"]), default=None,
-              help="Accept only files of this format (default: by file name).")
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "postgres"]),
+    default="duckdb",
+    show_default=True,
+    help="Warehouse to load into (same settings as profiles.yml).",
+)
+@click.option(
+    "--table", default=None, help="Load only this raw table (required for a single file)."
+)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["ndjson", "parquet"]),
+    default=None,
+    help="Accept only files of this format (default: by file name).",
+)
 def load(landing: Path, target: str, table: str | None, file_format: str | None) -> None:
     """Append landing files to the raw tables; malformed rows go to raw.rejected_rows."""
     batch = run_load(landing, target, table=table, file_format=file_format)
@@ -141,8 +204,9 @@ def load(landing: Path, target: str, table: str | None, file_format: str | None)
         out.print(f"no landing files found under {landing}")
 
 
-def run_load(landing: Path, target: str, table: str | None = None,
-             file_format: str | None = None) -> Any:
+def run_load(
+    landing: Path, target: str, table: str | None = None, file_format: str | None = None
+) -> Any:
     from shoplens import load as loader
     from shoplens.warehouse import connect
 
@@ -161,7 +225,9 @@ def run_load(landing: Path, target: str, table: str | None = None,
             batch = loader.load(warehouse, files, on_file=on_file)
     finally:
         warehouse.close()
-    skipped = f", {batch.files_skipped} file(s) already loaded and skipped" if batch.files_skipped else ""
+    skipped = (
+        f", {batch.files_skipped} file(s) already loaded and skipped" if batch.files_skipped else ""
+    )
     out.print(
         f"batch {batch.batch_id}: read {batch.rows_read:,} = loaded {batch.rows_loaded:,} "
         f"+ rejected {batch.rows_rejected:,} ({len(batch.files)} file(s){skipped})",
@@ -173,10 +239,14 @@ def run_load(landing: Path, target: str, table: str | None = None,
 def _print_file(result: Any) -> None:
     name = result.file.path
     if result.skipped_batch:
-        out.print(f"  {name}: already loaded in batch {result.skipped_batch}, skipped", highlight=False)
+        out.print(
+            f"  {name}: already loaded in batch {result.skipped_batch}, skipped", highlight=False
+        )
         return
-    line = (f"  {name}: read {result.rows_read:,} = loaded {result.rows_loaded:,} "
-            f"+ rejected {result.rows_rejected:,}")
+    line = (
+        f"  {name}: read {result.rows_read:,} = loaded {result.rows_loaded:,} "
+        f"+ rejected {result.rows_rejected:,}"
+    )
     if result.rejection_reasons:
         reasons = "; ".join(f"{n} × {r}" for r, n in sorted(result.rejection_reasons.items()))
         line += f"  [{reasons}]"
@@ -184,8 +254,9 @@ def _print_file(result: Any) -> None:
 
 
 @main.command()
-@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
-              show_default=True)
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
 def summary(target: str) -> None:
     """Print a short summary of the warehouse: load accounting, staged rows, plan quality."""
     from shoplens.summary import print_summary
@@ -197,12 +268,18 @@ def summary(target: str) -> None:
 @click.option("--users", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb",
-              show_default=True)
-@click.option("--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING,
-              show_default=True)
-@click.option("--fresh/--keep", default=True, show_default=True,
-              help="Start from an empty landing folder and warehouse (DuckDB) first.")
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True
+)
+@click.option(
+    "--fresh/--keep",
+    default=True,
+    show_default=True,
+    help="Start from an empty landing folder and warehouse (DuckDB) first.",
+)
 def demo(users: int, days: int, seed: int, target: str, landing: Path, fresh: bool) -> None:
     """The main job end to end: generate demo data, load it, `dbt build`, print a summary."""
     from shoplens.dbt import run_dbt
@@ -222,7 +299,9 @@ def demo(users: int, days: int, seed: int, target: str, landing: Path, fresh: bo
     config = GeneratorConfig(out_dir=landing, users=users, days=days, start_date=start, seed=seed)
     with _progress() as progress:
         task = progress.add_task("generating days", total=days)
-        result = run_generate(config, progress=lambda done, total: progress.update(task, completed=done))
+        result = run_generate(
+            config, progress=lambda done, total: progress.update(task, completed=done)
+        )
     out.print(f"wrote {result.events_written:,} event lines in {result.seconds:.1f} s")
     out.rule(f"2/4 load into {target}")
     run_load(landing, target)
@@ -239,8 +318,13 @@ def bench() -> None:
 
 @bench.command("generate")
 @click.option("--events", type=click.IntRange(min=10_000), default=2_000_000, show_default=True)
-@click.option("--format", "file_format", type=click.Choice(["ndjson", "parquet"]), default="ndjson",
-              show_default=True)
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["ndjson", "parquet"]),
+    default="ndjson",
+    show_default=True,
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 def bench_generate(events: int, file_format: str, seed: int) -> None:
     """Generator throughput in events/s (run under `taskset -c 0` for the one-core figure)."""
@@ -254,8 +338,9 @@ def bench_generate(events: int, file_format: str, seed: int) -> None:
     )
 
 
-def _call_benchmark(benchmark: Callable[..., dict], events: int, file_format: str,
-                    seed: int) -> dict[str, Any]:
+def _call_benchmark(
+    benchmark: Callable[..., dict], events: int, file_format: str, seed: int
+) -> dict[str, Any]:
     import inspect
 
     kwargs: dict[str, Any] = {"events_target": events, "seed": seed}

@@ -69,7 +69,9 @@ class RawTable:
     name: str
     description: str
     columns: tuple[Column, ...]
-    partition_column: str  # which timestamp decides the dt= partition
+    # The timestamp whose reporting-zone date is the dt= partition (order_items: their order's
+    # created_at; "" for products: the catalog is one file under the first day).
+    partition_column: str
     key: tuple[str, ...] = field(default=())
 
     @property
@@ -84,14 +86,38 @@ EVENTS = RawTable(
     partition_column="received_at",
     key=("event_id",),
     columns=(
-        Column("event_id", STRING, required=True, description="Unique per tracked event; retries resend it."),
-        Column("event_name", STRING, required=True, path="event",
-               description="Event name as sent (canonical or a vendor name)."),
-        Column("client_time_ms", BIGINT, path="time",
-               description="Client clock, ms since epoch; may be skewed, late or missing."),
-        Column("received_at_ms", BIGINT, required=True, path="received_at",
-               description="Collector clock, ms since epoch; trustworthy."),
-        Column("anonymous_id", STRING, required=True, description="openid or device id (personal data)."),
+        Column(
+            "event_id",
+            STRING,
+            required=True,
+            description="Unique per tracked event; retries resend it.",
+        ),
+        Column(
+            "event_name",
+            STRING,
+            required=True,
+            path="event",
+            description="Event name as sent (canonical or a vendor name).",
+        ),
+        Column(
+            "client_time_ms",
+            BIGINT,
+            path="time",
+            description="Client clock, ms since epoch; may be skewed, late or missing.",
+        ),
+        Column(
+            "received_at_ms",
+            BIGINT,
+            required=True,
+            path="received_at",
+            description="Collector clock, ms since epoch; trustworthy.",
+        ),
+        Column(
+            "anonymous_id",
+            STRING,
+            required=True,
+            description="openid or device id (personal data).",
+        ),
         Column("user_id", STRING, description="Member id, only after login (personal data)."),
         Column("lib_name", STRING, path="lib.name", description="SDK name."),
         Column("lib_version", STRING, path="lib.version", description="SDK version."),
@@ -132,8 +158,8 @@ USERS = RawTable(
 
 ORDERS = RawTable(
     name="orders",
-    description="Orders from the order system; a later row for the same order_id (newer updated_at) "
-    "supersedes an earlier one.",
+    description="Orders from the order system; a later row for the same order_id "
+    "(newer updated_at) supersedes an earlier one.",
     partition_column="created_at",
     key=("order_id",),
     columns=(

@@ -59,7 +59,7 @@ def print_summary(target: str, console: Console) -> None:
         results = {name: warehouse.query(sql) for name, sql in summary_queries().items()}
     finally:
         warehouse.close()
-    batches, files, read, loaded, rejected, staged, duplicates = results["accounting"][0]
+    batches, files, read, _loaded, rejected, staged, duplicates = results["accounting"][0]
     first, last, events, conforming, implausible, devices = results["events"][0]
     orders, attempts, successes, refunds = results["orders"][0]
     n = lambda value: f"{int(value or 0):,}"  # noqa: E731
@@ -76,11 +76,15 @@ def print_summary(target: str, console: Console) -> None:
     table.add_row("events staged / conforming", f"{n(events)} / {n(conforming)} ({share})")
     table.add_row("events with implausible client time", n(implausible))
     table.add_row("devices (anonymous ids)", n(devices))
-    table.add_row("orders / payment attempts / successful / refunds",
-                  f"{n(orders)} / {n(attempts)} / {n(successes)} / {n(refunds)}")
+    table.add_row(
+        "orders / payment attempts / successful / refunds",
+        f"{n(orders)} / {n(attempts)} / {n(successes)} / {n(refunds)}",
+    )
     console.print(table)
-    for title, rows in (("top tracking-plan violations", results["violations"]),
-                        ("top rejection reasons", results["rejected"])):
+    for title, rows in (
+        ("top tracking-plan violations", results["violations"]),
+        ("top rejection reasons", results["rejected"]),
+    ):
         detail = Table(title=title, title_justify="left")
         detail.add_column("reason")
         detail.add_column("rows", justify="right")

@@ -150,7 +150,9 @@ class DuckDBWarehouse:
             return
         self.con.register("_shoplens_rows", rows)
         try:
-            self.con.execute(f"insert into {self.schema}.{table} by name select * from _shoplens_rows")
+            self.con.execute(
+                f"insert into {self.schema}.{table} by name select * from _shoplens_rows"
+            )
         finally:
             self.con.unregister("_shoplens_rows")
 
@@ -172,7 +174,7 @@ def postgres_settings() -> dict[str, Any]:
 
 
 def postgres_connect() -> Any:
-    """A psycopg2 connection from the PG* variables, or a one-line ShoplensError (no password shown)."""
+    """A psycopg2 connection from the PG* variables, or a one-line ShoplensError (no password)."""
     import psycopg2
 
     settings = postgres_settings()
