@@ -27,8 +27,10 @@ def postgres_unreachable_reason() -> str | None:
     try:
         psycopg2.connect(connect_timeout=5, **settings).close()
     except psycopg2.OperationalError as exc:
-        return (f"PostgreSQL unreachable at {settings['host']}:{settings['port']}: "
-                f"{str(exc).strip().splitlines()[0]}")
+        return (
+            f"PostgreSQL unreachable at {settings['host']}:{settings['port']}: "
+            f"{str(exc).strip().splitlines()[0]}"
+        )
     return None
 
 
@@ -61,8 +63,12 @@ class Warehouse:
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a command of this virtualenv (shoplens, dbt) in the repository with this env."""
         result = subprocess.run(
-            [str(BIN / args[0]), *args[1:]], cwd=ROOT, env=self.env, capture_output=True,
-            text=True, timeout=900,
+            [str(BIN / args[0]), *args[1:]],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=900,
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -73,9 +79,19 @@ class Warehouse:
 
     def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return self.run(
-            "dbt", *args, "--target", self.engine, "--profiles-dir", str(ROOT),
-            "--project-dir", str(ROOT), "--target-path", str(self.tmp / "target"),
-            "--log-path", str(self.tmp / "logs"), check=check,
+            "dbt",
+            *args,
+            "--target",
+            self.engine,
+            "--profiles-dir",
+            str(ROOT),
+            "--project-dir",
+            str(ROOT),
+            "--target-path",
+            str(self.tmp / "target"),
+            "--log-path",
+            str(self.tmp / "logs"),
+            check=check,
         )
 
     def query(self, sql: str) -> list[tuple]:
@@ -103,7 +119,8 @@ def _drop_postgres_schemas(prefix: str) -> None:
 
     with psycopg2.connect(**postgres_settings()) as con, con.cursor() as cur:
         cur.execute(
-            "select nspname from pg_namespace where nspname like %s", (prefix.replace("_", r"\_") + "%",)
+            "select nspname from pg_namespace where nspname like %s",
+            (prefix.replace("_", r"\_") + "%",),
         )
         for (schema,) in cur.fetchall():
             cur.execute(f'drop schema "{schema}" cascade')

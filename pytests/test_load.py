@@ -24,9 +24,14 @@ R = 1_756_951_500_000  # received_at of the good lines, ms
 
 def event(event_id: str, **extra: object) -> dict:
     row = {
-        "event_id": event_id, "event": "page_view", "time": R - 500, "received_at": R,
-        "anonymous_id": "oA1", "lib": {"name": "miniprogram", "version": "1.4.0"},
-        "app_version": "3.2.1", "properties": {"page_path": "pages/index/index", "page_type": "home"},
+        "event_id": event_id,
+        "event": "page_view",
+        "time": R - 500,
+        "received_at": R,
+        "anonymous_id": "oA1",
+        "lib": {"name": "miniprogram", "version": "1.4.0"},
+        "app_version": "3.2.1",
+        "properties": {"page_path": "pages/index/index", "page_type": "home"},
     }
     row.update(extra)
     return row
@@ -40,9 +45,14 @@ MIXED_LINES: list[tuple[str, str | None]] = [
     ("this is not json", "not valid JSON"),
     ("", None),  # blank: carries no data, not counted
     ("[1, 2, 3]", "not a JSON object"),
-    (json.dumps({k: v for k, v in event("e4").items() if k != "event_id"}), "missing required field: event_id"),
-    (json.dumps({k: v for k, v in event("e5").items() if k != "anonymous_id"}),
-     "missing required field: anonymous_id"),
+    (
+        json.dumps({k: v for k, v in event("e4").items() if k != "event_id"}),
+        "missing required field: event_id",
+    ),
+    (
+        json.dumps({k: v for k, v in event("e5").items() if k != "anonymous_id"}),
+        "missing required field: anonymous_id",
+    ),
     (json.dumps(event("e6", received_at=None)), "missing required field: received_at"),
     (json.dumps(event("e7", received_at="soon")), "invalid bigint in field received_at"),
     (json.dumps(event("e8", properties=[1, 2])), "invalid json in field properties"),
@@ -52,8 +62,13 @@ MIXED_LINES: list[tuple[str, str | None]] = [
 ]
 
 
-def write_landing(root: Path, lines: list[str], table: str = "events", name: str = "part-0000.ndjson",
-                  dt: str = "2026-09-01") -> Path:
+def write_landing(
+    root: Path,
+    lines: list[str],
+    table: str = "events",
+    name: str = "part-0000.ndjson",
+    dt: str = "2026-09-01",
+) -> Path:
     folder = root / "landing" / table / f"dt={dt}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -82,9 +97,11 @@ def test_malformed_lines_are_quarantined_with_reasons_and_the_load_goes_on(
 
     (result,) = batch.files
     assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (13, 3, 10)
-    rejected = dict(wh.query(
-        f"select _line_number, reason from {wh.raw_schema}.rejected_rows order by _line_number"
-    ))
+    rejected = dict(
+        wh.query(
+            f"select _line_number, reason from {wh.raw_schema}.rejected_rows order by _line_number"
+        )
+    )
     assert rejected == expected_rejected
     raw_lines = dict(wh.query(f"select _line_number, raw_line from {wh.raw_schema}.rejected_rows"))
     assert raw_lines[4] == "this is not json"
@@ -104,8 +121,9 @@ def test_malformed_lines_are_quarantined_with_reasons_and_the_load_goes_on(
     assert manifest == [("events", 13, 3, 10, "ndjson")]
 
 
-def test_loading_the_same_file_twice_does_not_duplicate_it(use_warehouse: Warehouse,
-                                                          tmp_path: Path) -> None:
+def test_loading_the_same_file_twice_does_not_duplicate_it(
+    use_warehouse: Warehouse, tmp_path: Path
+) -> None:
     wh = use_warehouse
     path = write_landing(tmp_path, [json.dumps(event("e1")), json.dumps(event("e2"))])
     first = load_into(wh, tmp_path / "landing")
@@ -120,7 +138,9 @@ def test_loading_the_same_file_twice_does_not_duplicate_it(use_warehouse: Wareho
     assert wh.scalar(f"select count(*) from {wh.raw_schema}.events") == 2
 
     # A changed file is new data: a retry of e2 plus e3 (staging dedupes e2 later).
-    write_landing(tmp_path, [json.dumps(event("e2")), json.dumps(event("e3"))], name="part-0002.ndjson")
+    write_landing(
+        tmp_path, [json.dumps(event("e2")), json.dumps(event("e3"))], name="part-0002.ndjson"
+    )
     fourth = load_into(wh, tmp_path / "landing")
     assert fourth.rows_loaded == 2
     assert wh.scalar(f"select count(*) from {wh.raw_schema}.events") == 4
@@ -134,13 +154,23 @@ def test_gzip_and_parquet_load_like_ndjson(use_warehouse: Warehouse, tmp_path: P
     with gzip.open(folder / "part-0000.ndjson.gz", "wt", encoding="utf-8") as handle:
         handle.write(json.dumps(event("g1")) + "\n")
     # Parquet: flat lib_name / lib_version, properties as a JSON string; row 2 lacks event_id.
-    pq.write_table(pa.table({
-        "event_id": ["p1", None], "event": ["page_view", "page_view"], "time": [R - 10, R - 10],
-        "received_at": [R, R], "anonymous_id": ["oP", "oP"], "user_id": [None, None],
-        "lib_name": ["miniprogram", "miniprogram"], "lib_version": ["1.4.0", "1.4.0"],
-        "app_version": ["3.2.1", "3.2.1"],
-        "properties": ['{"page_path": "p", "page_type": "home"}', "{}"],
-    }), folder / "part-0001.parquet")
+    pq.write_table(
+        pa.table(
+            {
+                "event_id": ["p1", None],
+                "event": ["page_view", "page_view"],
+                "time": [R - 10, R - 10],
+                "received_at": [R, R],
+                "anonymous_id": ["oP", "oP"],
+                "user_id": [None, None],
+                "lib_name": ["miniprogram", "miniprogram"],
+                "lib_version": ["1.4.0", "1.4.0"],
+                "app_version": ["3.2.1", "3.2.1"],
+                "properties": ['{"page_path": "p", "page_type": "home"}', "{}"],
+            }
+        ),
+        folder / "part-0001.parquet",
+    )
     batch = load_into(wh, tmp_path / "landing")
     assert (batch.rows_read, batch.rows_loaded, batch.rows_rejected) == (3, 2, 1)
     rows = wh.query(
@@ -151,21 +181,37 @@ def test_gzip_and_parquet_load_like_ndjson(use_warehouse: Warehouse, tmp_path: P
         (2, "missing required field: event_id")
     ]
     props = wh.scalar(f"select properties from {wh.raw_schema}.events where event_id = 'p1'")
-    assert (json.loads(props) if isinstance(props, str) else props) == {"page_path": "p", "page_type": "home"}
+    assert (json.loads(props) if isinstance(props, str) else props) == {
+        "page_path": "p",
+        "page_type": "home",
+    }
 
 
-def test_backend_rows_are_typed_and_bad_values_rejected(use_warehouse: Warehouse,
-                                                         tmp_path: Path) -> None:
+def test_backend_rows_are_typed_and_bad_values_rejected(
+    use_warehouse: Warehouse, tmp_path: Path
+) -> None:
     wh = use_warehouse
-    good = {"order_id": "O1", "user_id": "M1", "created_at": "2026-09-01T04:00:00.250Z",
-            "updated_at": "2026-09-01T12:00:00+08:00", "status": "paid", "item_amount_fen": 3980,
-            "discount_fen": 500, "shipping_fen": 0, "payable_fen": 3480}
-    write_landing(tmp_path, [
-        json.dumps(good),
-        json.dumps({**good, "order_id": "O2", "created_at": "yesterday"}),
-        json.dumps({**good, "order_id": "O3", "payable_fen": "a lot"}),
-        json.dumps({k: v for k, v in good.items() if k != "status"} | {"order_id": "O4"}),
-    ], table="orders")
+    good = {
+        "order_id": "O1",
+        "user_id": "M1",
+        "created_at": "2026-09-01T04:00:00.250Z",
+        "updated_at": "2026-09-01T12:00:00+08:00",
+        "status": "paid",
+        "item_amount_fen": 3980,
+        "discount_fen": 500,
+        "shipping_fen": 0,
+        "payable_fen": 3480,
+    }
+    write_landing(
+        tmp_path,
+        [
+            json.dumps(good),
+            json.dumps({**good, "order_id": "O2", "created_at": "yesterday"}),
+            json.dumps({**good, "order_id": "O3", "payable_fen": "a lot"}),
+            json.dumps({k: v for k, v in good.items() if k != "status"} | {"order_id": "O4"}),
+        ],
+        table="orders",
+    )
     batch = load_into(wh, tmp_path / "landing")
     assert (batch.rows_loaded, batch.rows_rejected) == (1, 3)
     assert wh.query(
@@ -220,7 +266,11 @@ def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
     from conftest import BIN, ROOT
 
     return subprocess.run(
-        [str(BIN / "shoplens"), *args], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        [str(BIN / "shoplens"), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "SHOPLENS_DUCKDB_PATH": str(tmp_path / "w.duckdb"), **(env or {})},
     )
 
@@ -231,19 +281,25 @@ def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
         (["load", "MISSING_DIR"], {}, "error: landing folder not found: MISSING_DIR"),
         (["load", "LANDING", "--format", "parquet"], {}, "but --format parquet was given"),
         (["load", "CORRUPT"], {}, "is not a readable Parquet file"),
-        (["load", "LANDING", "--target", "postgres"],
-         {"PGPORT": "1", "PGPASSWORD": "s3cret-do-not-print"},
-         "error: cannot connect to PostgreSQL at 127.0.0.1:1"),
+        (
+            ["load", "LANDING", "--target", "postgres"],
+            {"PGPORT": "1", "PGPASSWORD": "s3cret-do-not-print"},
+            "error: cannot connect to PostgreSQL at 127.0.0.1:1",
+        ),
     ],
 )
-def test_cli_errors_are_one_line_without_traceback(tmp_path: Path, args: list[str],
-                                                   env: dict[str, str], message: str) -> None:
+def test_cli_errors_are_one_line_without_traceback(
+    tmp_path: Path, args: list[str], env: dict[str, str], message: str
+) -> None:
     write_landing(tmp_path, [json.dumps(event("e1"))])
     corrupt = tmp_path / "corrupt" / "events"
     corrupt.mkdir(parents=True)
     (corrupt / "part-0000.parquet").write_bytes(b"PAR1 this is not parquet")
-    places = {"LANDING": str(tmp_path / "landing"), "MISSING_DIR": str(tmp_path / "missing"),
-              "CORRUPT": str(tmp_path / "corrupt")}
+    places = {
+        "LANDING": str(tmp_path / "landing"),
+        "MISSING_DIR": str(tmp_path / "missing"),
+        "CORRUPT": str(tmp_path / "corrupt"),
+    }
     args = [places.get(a, a) for a in args]
     result = run_cli(tmp_path, *args, env=env)
     expected = message.replace("MISSING_DIR", places["MISSING_DIR"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -330,23 +329,12 @@ def bench_generate(events: int, file_format: str, seed: int) -> None:
     """Generator throughput in events/s (run under `taskset -c 0` for the one-core figure)."""
     from shoplens.generate import benchmark
 
-    figures: dict[str, Any] = _call_benchmark(benchmark, events, file_format, seed)
+    figures = benchmark(events_target=events, seed=seed, file_format=file_format)
     out.print(
-        f"generator ({figures.get('format', file_format)}): {figures['events']:,} events in "
+        f"generator ({figures['format']}): {figures['events']:,} events in "
         f"{figures['seconds']:.2f} s = {figures['events_per_second']:,.0f} events/s",
         highlight=False,
     )
-
-
-def _call_benchmark(
-    benchmark: Callable[..., dict], events: int, file_format: str, seed: int
-) -> dict[str, Any]:
-    import inspect
-
-    kwargs: dict[str, Any] = {"events_target": events, "seed": seed}
-    if "file_format" in inspect.signature(benchmark).parameters:
-        kwargs["file_format"] = file_format
-    return benchmark(**kwargs)
 
 
 if __name__ == "__main__":

@@ -32,4 +32,6 @@ def run_dbt(args: list[str], target: str) -> None:
         [*args, "--target", target, "--project-dir", str(root), "--profiles-dir", str(root)]
     )
     if not result.success:
-        raise ShoplensError(f"dbt {' '.join(args)} failed on target {target} (see dbt's output above)")
+        raise ShoplensError(
+            f"dbt {' '.join(args)} failed on target {target} (see dbt's output above)"
+        )

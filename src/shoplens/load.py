@@ -83,8 +83,12 @@ def file_format_of(path: Path) -> str | None:
     return None
 
 
-def discover(landing: Path, tables: Iterable[str] | None = None, file_format: str | None = None,
-             table: str | None = None) -> list[LandingFile]:
+def discover(
+    landing: Path,
+    tables: Iterable[str] | None = None,
+    file_format: str | None = None,
+    table: str | None = None,
+) -> list[LandingFile]:
     """The landing files to load, in a stable order (table, then path).
 
     `landing` is the landing folder (one sub-folder per raw table), or a single file when
@@ -107,7 +111,8 @@ def discover(landing: Path, tables: Iterable[str] | None = None, file_format: st
     else:
         wanted = list(tables) if tables is not None else list(contract.TABLES)
     unknown_dirs = sorted(
-        p.name for p in landing.iterdir()
+        p.name
+        for p in landing.iterdir()
         if p.is_dir() and p.name not in contract.TABLES and not p.name.startswith(".")
     )
     if unknown_dirs and not any((landing / t).is_dir() for t in contract.TABLES):
@@ -166,8 +171,12 @@ def load(
     return batch
 
 
-def _load_file(warehouse: Warehouse, parser: duckdb.DuckDBPyConnection, landing_file: LandingFile,
-               batch: BatchResult) -> FileResult:
+def _load_file(
+    warehouse: Warehouse,
+    parser: duckdb.DuckDBPyConnection,
+    landing_file: LandingFile,
+    batch: BatchResult,
+) -> FileResult:
     result = FileResult(landing_file)
     data = _read_bytes(landing_file.path)
     digest = hashlib.sha256(data).hexdigest()
@@ -193,18 +202,20 @@ def _load_file(warehouse: Warehouse, parser: duckdb.DuckDBPyConnection, landing_
         raise AssertionError(f"{source_file}: {lines.num_rows} lines but {result.rows_read} rows")
     for reason in rejected.column("reason").to_pylist():
         result.rejection_reasons[reason] = result.rejection_reasons.get(reason, 0) + 1
-    manifest = pa.table({
-        "batch_id": [batch.batch_id],
-        "table_name": [landing_file.table],
-        "source_file": [source_file],
-        "file_sha256": [digest],
-        "file_format": [landing_file.file_format],
-        "file_bytes": pa.array([len(data)], pa.int64()),
-        "rows_read": pa.array([result.rows_read], pa.int64()),
-        "rows_loaded": pa.array([result.rows_loaded], pa.int64()),
-        "rows_rejected": pa.array([result.rows_rejected], pa.int64()),
-        "loaded_at": pa.array([batch.loaded_at], pa.timestamp("us")),
-    })
+    manifest = pa.table(
+        {
+            "batch_id": [batch.batch_id],
+            "table_name": [landing_file.table],
+            "source_file": [source_file],
+            "file_sha256": [digest],
+            "file_format": [landing_file.file_format],
+            "file_bytes": pa.array([len(data)], pa.int64()),
+            "rows_read": pa.array([result.rows_read], pa.int64()),
+            "rows_loaded": pa.array([result.rows_loaded], pa.int64()),
+            "rows_rejected": pa.array([result.rows_rejected], pa.int64()),
+            "loaded_at": pa.array([batch.loaded_at], pa.timestamp("us")),
+        }
+    )
     with warehouse.transaction():
         warehouse.append(landing_file.table, valid)
         warehouse.append(contract.REJECTED_TABLE, rejected)
@@ -222,7 +233,9 @@ def _read_bytes(path: Path) -> bytes:
         raise ShoplensError(f"cannot read {path}: {exc}") from None
 
 
-def _lines_of(parser: duckdb.DuckDBPyConnection, landing_file: LandingFile, data: bytes) -> pa.Table:
+def _lines_of(
+    parser: duckdb.DuckDBPyConnection, landing_file: LandingFile, data: bytes
+) -> pa.Table:
     """(line_number, line) for every non-blank line; Parquet rows become JSON objects."""
     if landing_file.file_format == "parquet":
         return _parquet_rows_as_json(parser, landing_file.path)
@@ -299,8 +312,9 @@ def _structure(spec: contract.RawTable, file_format: str) -> tuple[str, dict[str
     return json.dumps(tree), accessors
 
 
-def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines: pa.Table,
-              file_format: str) -> tuple[pa.Table, pa.Table]:
+def _validate(
+    parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines: pa.Table, file_format: str
+) -> tuple[pa.Table, pa.Table]:
     """Split lines into typed valid rows and rejected rows with their reason."""
     structure, accessors = _structure(spec, file_format)
     typed, problems = [], []
@@ -325,8 +339,7 @@ def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines:
         if column.required:
             problems.append(f"when not {present} then 'missing required field: {label}'")
         problems.append(
-            f"when {present} and ({value}) is null "
-            f"then 'invalid {column.type} in field {label}'"
+            f"when {present} and ({value}) is null then 'invalid {column.type} in field {label}'"
         )
     parser.register("_lines", lines)
     try:
@@ -353,9 +366,9 @@ def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines:
                         then 'contains a NUL character'
                     when line_type is null then 'not valid JSON'
                     when line_type <> 'OBJECT' then 'not a JSON object'
-                    {' '.join(problems)}
+                    {" ".join(problems)}
                 end as reason,
-                {', '.join(typed)}
+                {", ".join(typed)}
             from parsed_lines
             """
         ).to_arrow_table()
@@ -373,11 +386,15 @@ def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines:
             strict=True,
         )
     ]
-    rejected = pa.table({
-        "_line_number": rejected_rows.column("line_number"),
-        "raw_line": pa.array([line.replace("\x00", "\\u0000") for line in raw_line], pa.string()),
-        "reason": rejected_rows.column("reason").cast(pa.string()),
-    })
+    rejected = pa.table(
+        {
+            "_line_number": rejected_rows.column("line_number"),
+            "raw_line": pa.array(
+                [line.replace("\x00", "\\u0000") for line in raw_line], pa.string()
+            ),
+            "reason": rejected_rows.column("reason").cast(pa.string()),
+        }
+    )
     valid = valid.rename_columns(
         ["_line_number" if name == "line_number" else name for name in valid.column_names]
     )
@@ -386,6 +403,8 @@ def _validate(parser: duckdb.DuckDBPyConnection, spec: contract.RawTable, lines:
 
 def _with_constants(table: pa.Table, values: dict[str, object]) -> pa.Table:
     for name, value in values.items():
-        scalar = pa.scalar(value, pa.timestamp("us") if isinstance(value, datetime) else pa.string())
+        scalar = pa.scalar(
+            value, pa.timestamp("us") if isinstance(value, datetime) else pa.string()
+        )
         table = table.append_column(name, pa.repeat(scalar, table.num_rows))
     return table
