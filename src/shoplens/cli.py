@@ -196,15 +196,22 @@ def generate(
     default=None,
     help="Accept only files of this format (default: by file name).",
 )
-def load(landing: Path, target: str, table: str | None, file_format: str | None) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Print a line per file, not only per table.")
+def load(
+    landing: Path, target: str, table: str | None, file_format: str | None, verbose: bool
+) -> None:
     """Append landing files to the raw tables; malformed rows go to raw.rejected_rows."""
-    batch = run_load(landing, target, table=table, file_format=file_format)
+    batch = run_load(landing, target, table=table, file_format=file_format, verbose=verbose)
     if not batch.files:
         out.print(f"no landing files found under {landing}")
 
 
 def run_load(
-    landing: Path, target: str, table: str | None = None, file_format: str | None = None
+    landing: Path,
+    target: str,
+    table: str | None = None,
+    file_format: str | None = None,
+    verbose: bool = False,
 ) -> Any:
     from shoplens import load as loader
     from shoplens.warehouse import connect
@@ -219,14 +226,15 @@ def run_load(
 
             def on_file(result: Any) -> None:
                 progress.advance(task)
-                _print_file(result)
+                if verbose:
+                    _print_counts(str(result.file.path), [result])
 
             batch = loader.load(warehouse, files, on_file=on_file)
     finally:
         warehouse.close()
-    skipped = (
-        f", {batch.files_skipped} file(s) already loaded and skipped" if batch.files_skipped else ""
-    )
+    for name in dict.fromkeys(f.file.table for f in batch.files):
+        _print_counts(name, [f for f in batch.files if f.file.table == name])
+    skipped = f", {batch.files_skipped} already loaded and skipped" if batch.files_skipped else ""
     out.print(
         f"batch {batch.batch_id}: read {batch.rows_read:,} = loaded {batch.rows_loaded:,} "
         f"+ rejected {batch.rows_rejected:,} ({len(batch.files)} file(s){skipped})",
@@ -235,20 +243,24 @@ def run_load(
     return batch
 
 
-def _print_file(result: Any) -> None:
-    name = result.file.path
-    if result.skipped_batch:
-        out.print(
-            f"  {name}: already loaded in batch {result.skipped_batch}, skipped", highlight=False
-        )
+def _print_counts(name: str, results: list[Any]) -> None:
+    """One line: read = loaded + rejected over `results`, with the rejection reasons."""
+    new = [r for r in results if not r.skipped_batch]
+    if not new:
+        batches = ", ".join(sorted({r.skipped_batch for r in results}))
+        out.print(f"  {name}: already loaded (batch {batches}), skipped", highlight=False)
         return
-    line = (
-        f"  {name}: read {result.rows_read:,} = loaded {result.rows_loaded:,} "
-        f"+ rejected {result.rows_rejected:,}"
-    )
-    if result.rejection_reasons:
-        reasons = "; ".join(f"{n} × {r}" for r, n in sorted(result.rejection_reasons.items()))
-        line += f"  [{reasons}]"
+    reasons: dict[str, int] = {}
+    for result in new:
+        for reason, count in result.rejection_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + count
+    read = sum(r.rows_read for r in new)
+    loaded = sum(r.rows_loaded for r in new)
+    rejected = sum(r.rows_rejected for r in new)
+    files = f"{len(new)} file(s), " if len(results) > 1 else ""
+    line = f"  {name}: {files}read {read:,} = loaded {loaded:,} + rejected {rejected:,}"
+    if reasons:
+        line += "  [" + "; ".join(f"{n:,} × {r}" for r, n in sorted(reasons.items())) + "]"
     out.print(line, highlight=False)
 
 
