@@ -5,6 +5,7 @@ Every check recomputes its expectation from the files (and the contract), never 
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import re
@@ -16,8 +17,16 @@ from zoneinfo import ZoneInfo
 import pyarrow.parquet as pq
 import pytest
 
+from conftest import ROOT
 from shoplens import contract
-from shoplens.generate import GeneratorConfig, IncidentSpec, benchmark, generate
+from shoplens.generate import (
+    EVENT_NAMES,
+    REQUIRED_PROPERTIES,
+    GeneratorConfig,
+    IncidentSpec,
+    benchmark,
+    generate,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REQUIRED_EVENT_FIELDS = ("event_id", "event", "anonymous_id", "received_at")
@@ -263,29 +272,26 @@ def test_imperfection_rates_near_configured(main_run):
     assert late / n_unique == pytest.approx(cfg.late_rate, rel=0.35)
 
 
+def plan_rows(seed: str) -> list[dict[str, str]]:
+    with open(ROOT / "seeds" / "tracking_plan" / f"{seed}.csv", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
 def contract_events() -> set[str]:
+    """Canonical events of the tracking plan seed (the vendor-only ones are never generated)."""
     return {
-        "mp_launch",
-        "mp_show",
-        "mp_hide",
-        "page_view",
-        "page_leave",
-        "exposure",
-        "banner_click",
-        "recommend_click",
-        "activity_entry_click",
-        "carousel_switch",
-        "customer_service_click",
-        "add_to_cart",
-        "buy_now_click",
-        "cart_quantity_change",
-        "cart_item_delete",
-        "checkout_click",
-        "submit_order",
-        "pay_request",
-        "pay_success",
-        "pay_fail",
+        r["event_name"] for r in plan_rows("tracking_plan__events") if r["event_group"] != "vendor"
     }
+
+
+def test_generator_follows_the_tracking_plan_seed() -> None:
+    """The seed is the authority; the generator's copy of the plan must match it."""
+    assert set(EVENT_NAMES) == contract_events()
+    required: dict[str, set[str]] = {name: set() for name in contract_events()}
+    for row in plan_rows("tracking_plan__event_properties"):
+        if row["is_required"] == "true" and row["event_name"] in required:
+            required[row["event_name"]].add(row["property_name"])
+    assert {name: set(props) for name, props in REQUIRED_PROPERTIES.items()} == required
 
 
 REQUIRED = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,20 @@ class ShoplensGroup(click.Group):
 @click.version_option(package_name="shoplens")
 def main() -> None:
     """Shoplens: an analytics warehouse for e-commerce mini programs (dbt + DuckDB / PostgreSQL)."""
+
+
+def format_option(default: str | None, help: str | None = None) -> Callable[[Any], Any]:
+    """The --format option (landing file format) shared by the commands."""
+    from shoplens.contract import FILE_FORMATS
+
+    return click.option(
+        "--format",
+        "file_format",
+        type=click.Choice(FILE_FORMATS),
+        default=default,
+        show_default=default is not None,
+        help=help,
+    )
 
 
 def _progress() -> Progress:
@@ -96,13 +111,7 @@ def _parse_incident(value: str) -> Any:
     help="First reporting day (Asia/Shanghai).",
 )
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["ndjson", "parquet"]),
-    default="ndjson",
-    show_default=True,
-)
+@format_option("ndjson")
 @click.option(
     "--promotion-day",
     type=int,
@@ -189,13 +198,7 @@ def generate(
 @click.option(
     "--table", default=None, help="Load only this raw table (required for a single file)."
 )
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["ndjson", "parquet"]),
-    default=None,
-    help="Accept only files of this format (default: by file name).",
-)
+@format_option(None, help="Accept only files of this format (default: by file name).")
 @click.option("--verbose", "-v", is_flag=True, help="Print a line per file, not only per table.")
 def load(
     landing: Path, target: str, table: str | None, file_format: str | None, verbose: bool
@@ -329,13 +332,7 @@ def bench() -> None:
 
 @bench.command("generate")
 @click.option("--events", type=click.IntRange(min=10_000), default=2_000_000, show_default=True)
-@click.option(
-    "--format",
-    "file_format",
-    type=click.Choice(["ndjson", "parquet"]),
-    default="ndjson",
-    show_default=True,
-)
+@format_option("ndjson")
 @click.option("--seed", type=int, default=1, show_default=True)
 def bench_generate(events: int, file_format: str, seed: int) -> None:
     """Generator throughput in events/s (run under `taskset -c 0` for the one-core figure)."""

@@ -106,11 +106,36 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
+class _RawTables:
+    """What both warehouses do the same way, over their own `query` and `execute`."""
+
+    engine: str
+    schema: str
+    param: str  # the driver's placeholder
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        raise NotImplementedError
+
+    def ensure_raw_tables(self) -> None:
+        self.query(f"create schema if not exists {self.schema}")
+        for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
+            self.query(create_table_sql(self.engine, self.schema, table))
+
+    def loaded_batch_of(self, table: str, sha256: str) -> str | None:
+        rows = self.query(
+            f"select batch_id from {self.schema}.{contract.LOAD_FILES_TABLE} "
+            f"where table_name = {self.param} and file_sha256 = {self.param} limit 1",
+            (table, sha256),
+        )
+        return rows[0][0] if rows else None
+
+
 @dataclass
-class DuckDBWarehouse:
+class DuckDBWarehouse(_RawTables):
     path: Path
     schema: str
     engine: str = "duckdb"
+    param: str = "?"
 
     def __post_init__(self) -> None:
         import duckdb
@@ -121,19 +146,6 @@ class DuckDBWarehouse:
         except duckdb.Error as exc:  # locked by another process, not a database file, ...
             raise ShoplensError(f"cannot open DuckDB file {self.path}: {exc}") from None
         self.con.execute("set TimeZone = 'UTC'")
-
-    def ensure_raw_tables(self) -> None:
-        self.con.execute(f"create schema if not exists {self.schema}")
-        for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
-            self.con.execute(create_table_sql(self.engine, self.schema, table))
-
-    def loaded_batch_of(self, table: str, sha256: str) -> str | None:
-        rows = self.query(
-            f"select batch_id from {self.schema}.{contract.LOAD_FILES_TABLE} "
-            "where table_name = ? and file_sha256 = ? limit 1",
-            (table, sha256),
-        )
-        return rows[0][0] if rows else None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -157,7 +169,8 @@ class DuckDBWarehouse:
             self.con.unregister("_shoplens_rows")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self.con.execute(sql, list(params)).fetchall()
+        cursor = self.con.execute(sql, list(params))
+        return cursor.fetchall() if cursor.description else []
 
     def close(self) -> None:
         self.con.close()
@@ -189,27 +202,14 @@ def postgres_connect() -> Any:
 
 
 @dataclass
-class PostgresWarehouse:
+class PostgresWarehouse(_RawTables):
     schema: str
     engine: str = "postgres"
+    param: str = "%s"
 
     def __post_init__(self) -> None:
         self.con = postgres_connect()
         self.con.autocommit = True
-
-    def ensure_raw_tables(self) -> None:
-        with self.con.cursor() as cur:
-            cur.execute(f"create schema if not exists {self.schema}")
-            for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
-                cur.execute(create_table_sql(self.engine, self.schema, table))
-
-    def loaded_batch_of(self, table: str, sha256: str) -> str | None:
-        rows = self.query(
-            f"select batch_id from {self.schema}.{contract.LOAD_FILES_TABLE} "
-            "where table_name = %s and file_sha256 = %s limit 1",
-            (table, sha256),
-        )
-        return rows[0][0] if rows else None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
