@@ -24,8 +24,10 @@
 
 {#
     The JSON type of a top-level key, normalised across engines to one of:
-    'string', 'integer', 'number' (non-integral), 'boolean', 'object', 'array', 'null';
-    SQL null when the key is absent.
+    'string', 'integer' (an integer literal within the 64-bit range), 'number' (any other
+    number: 1.5, 1.0, 1e3, or an integer too large for bigint), 'boolean', 'object', 'array',
+    'null'; SQL null when the key is absent. Engines agree because both read the text as sent
+    (PostgreSQL raw tables use json, not jsonb, which would turn 1e3 into 1000).
 #}
 {% macro json_type_name(json_expr, key_sql) -%}
     {{ return(adapter.dispatch('json_type_name', 'shoplens')(json_expr, key_sql)) }}
@@ -35,7 +37,13 @@
     case json_type({{ json_expr }}, '$."' || {{ key_sql }} || '"')
         when 'VARCHAR' then 'string'
         when 'BIGINT' then 'integer'
-        when 'UBIGINT' then 'integer'
+        -- DuckDB tags every non-negative integer UBIGINT; above the bigint range it is a number.
+        when 'UBIGINT' then
+            case
+                when try_cast(json_extract_string({{ json_expr }}, '$."' || {{ key_sql }} || '"') as bigint) is not null
+                    then 'integer'
+                else 'number'
+            end
         when 'DOUBLE' then 'number'
         when 'BOOLEAN' then 'boolean'
         when 'OBJECT' then 'object'
@@ -45,10 +53,17 @@
 {%- endmacro %}
 
 {% macro postgres__json_type_name(json_expr, key_sql) -%}
-    case jsonb_typeof({{ json_expr }} -> {{ key_sql }})
+    case json_typeof({{ json_expr }} -> {{ key_sql }})
         when 'number' then
-            case when ({{ json_expr }} ->> {{ key_sql }}) ~ '^-?[0-9]+$' then 'integer' else 'number' end
-        else jsonb_typeof({{ json_expr }} -> {{ key_sql }})
+            case
+                when
+                    ({{ json_expr }} ->> {{ key_sql }}) ~ '^-?[0-9]{1,19}$'
+                    and ({{ json_expr }} ->> {{ key_sql }})::numeric
+                    between -9223372036854775808 and 9223372036854775807
+                    then 'integer'
+                else 'number'
+            end
+        else json_typeof({{ json_expr }} -> {{ key_sql }})
     end
 {%- endmacro %}
 
@@ -57,7 +72,7 @@
     case
         when get_json_object({{ json_expr }}, concat('$.', {{ key_sql }})) is null then null
         when regexp_extract({{ json_expr }}, concat('"', {{ key_sql }}, '"\\s*:\\s*"'), 0) != '' then 'string'
-        when get_json_object({{ json_expr }}, concat('$.', {{ key_sql }})) rlike '^-?[0-9]+$' then 'integer'
+        when get_json_object({{ json_expr }}, concat('$.', {{ key_sql }})) rlike '^-?[0-9]{1,18}$' then 'integer'
         when get_json_object({{ json_expr }}, concat('$.', {{ key_sql }})) rlike '^-?[0-9.eE+-]+$' then 'number'
         when get_json_object({{ json_expr }}, concat('$.', {{ key_sql }})) in ('true', 'false') then 'boolean'
         when get_json_object({{ json_expr }}, concat('$.', {{ key_sql }})) like concat(chr(123), '%') then 'object'

@@ -63,6 +63,7 @@ def _progress() -> Progress:
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no progress noise in logs and CI
     )
 
 

@@ -32,6 +32,9 @@ FILE_FORMATS = ("ndjson", "parquet")
 NDJSON_SUFFIXES = (".ndjson", ".jsonl", ".json", ".ndjson.gz", ".jsonl.gz", ".json.gz")
 PARQUET_SUFFIXES = (".parquet",)
 
+# The collector clock is trusted, within reason: 2000-01-01 to 2100-01-01 (ms since epoch).
+RECEIVED_AT_BOUNDS_MS = (946_684_800_000, 4_102_444_800_000)
+
 RAW_SCHEMA = "raw"
 REJECTED_TABLE = "rejected_rows"
 LOAD_FILES_TABLE = "load_files"
@@ -52,6 +55,7 @@ class Column:
     required: bool = False  # a row without it is rejected (kept in raw.rejected_rows)
     path: str | None = None  # key path in the landing object (dotted) when it differs from `name`
     description: str = ""
+    bounds: tuple[int, int] | None = None  # integers outside [low, high] are rejected
 
     @property
     def json_path(self) -> str:
@@ -111,6 +115,7 @@ EVENTS = RawTable(
             required=True,
             path="received_at",
             description="Collector clock, ms since epoch; trustworthy.",
+            bounds=RECEIVED_AT_BOUNDS_MS,
         ),
         Column(
             "anonymous_id",

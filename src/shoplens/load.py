@@ -19,6 +19,7 @@ import gzip
 import hashlib
 import json
 import uuid
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ import pyarrow.compute as pc
 
 from shoplens import contract
 from shoplens.errors import ShoplensError
-from shoplens.warehouse import Warehouse
+from shoplens.warehouse import Warehouse, database_errors
 
 
 @dataclass(frozen=True)
@@ -148,21 +149,30 @@ def new_batch_id(now: datetime) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
 
 
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
 def load(
     warehouse: Warehouse,
     files: list[LandingFile],
     on_file: Callable[[FileResult], None] | None = None,
-    now: datetime | None = None,
 ) -> BatchResult:
-    """Load `files` as one batch. `on_file` is called after each file (for progress output)."""
-    loaded_at = (now or datetime.now(UTC)).replace(tzinfo=None)
-    batch = BatchResult(new_batch_id(loaded_at), loaded_at, [])
-    warehouse.ensure_raw_tables()
+    """Load `files` as one batch. `on_file` is called after each file (for progress output).
+
+    Each file is one transaction, and its rows' `_loaded_at` is stamped just before it is
+    written, so `_loaded_at` follows commit order (incremental staging relies on it).
+    """
+    started = _now()
+    batch = BatchResult(new_batch_id(started), started, [])
     parser = duckdb.connect()
     parser.execute("set TimeZone = 'UTC'")
     try:
+        with database_errors(warehouse.engine, "preparing the raw tables"):
+            warehouse.ensure_raw_tables()
         for landing_file in files:
-            result = _load_file(warehouse, parser, landing_file, batch)
+            with database_errors(warehouse.engine, f"loading {landing_file.path}"):
+                result = _load_file(warehouse, parser, landing_file, batch)
             batch.files.append(result)
             if on_file:
                 on_file(result)
@@ -188,10 +198,11 @@ def _load_file(
     lines = _lines_of(parser, landing_file, data)
     valid, rejected = _validate(parser, spec, lines, landing_file.file_format)
     source_file = str(landing_file.path)
+    loaded_at = _now()
     load_values = {
         "_batch_id": batch.batch_id,
         "_source_file": source_file,
-        "_loaded_at": batch.loaded_at,
+        "_loaded_at": loaded_at,
     }
     valid = _with_constants(valid, load_values)
     rejected = _with_constants(rejected, {"table_name": landing_file.table, **load_values})
@@ -213,7 +224,7 @@ def _load_file(
             "rows_read": pa.array([result.rows_read], pa.int64()),
             "rows_loaded": pa.array([result.rows_loaded], pa.int64()),
             "rows_rejected": pa.array([result.rows_rejected], pa.int64()),
-            "loaded_at": pa.array([batch.loaded_at], pa.timestamp("us")),
+            "loaded_at": pa.array([loaded_at], pa.timestamp("us")),
         }
     )
     with warehouse.transaction():
@@ -229,7 +240,7 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as handle:
                 return handle.read()
         return path.read_bytes()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise ShoplensError(f"cannot read {path}: {exc}") from None
 
 
@@ -239,6 +250,8 @@ def _lines_of(
     """(line_number, line) for every non-blank line; Parquet rows become JSON objects."""
     if landing_file.file_format == "parquet":
         return _parquet_rows_as_json(parser, landing_file.path)
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not part of line 1
+        data = data[3:]
     # Split on newlines without copying: each line is a slice of `data` (trailing \n kept,
     # trimmed in SQL).
     buffer = np.frombuffer(data, dtype=np.uint8)
@@ -261,7 +274,7 @@ def _lines_of(
                     rtrim(try(decode(line_bytes)), chr(10) || chr(13)) as line
                 from _raw_lines
             )
-            where line is null or trim(line) <> ''
+            where line is null or not regexp_full_match(line, '[ \\t\\n\\v\\f\\r]*')
             order by line_number
             """
         ).to_arrow_table()
@@ -288,18 +301,9 @@ def _parquet_rows_as_json(parser: duckdb.DuckDBPyConnection, path: Path) -> pa.T
         raise ShoplensError(f"{path} is not a readable Parquet file: {message}") from None
 
 
-_VALUE_TYPES = {
-    contract.STRING: "varchar",
-    contract.BIGINT: "bigint",
-    contract.INTEGER: "integer",
-    contract.BOOLEAN: "boolean",
-    contract.TIMESTAMP: "timestamptz",
-}
-
-
 def _structure(spec: contract.RawTable, file_format: str) -> tuple[str, dict[str, str]]:
-    """A json_transform structure reading every contract column as text (JSON for objects),
-    and the SQL expression of each column's raw text inside the parsed struct."""
+    """A json_transform structure reading every contract column as JSON (so its JSON type can
+    be checked), and the SQL expression of each column's value inside the parsed struct."""
     tree: dict = {}
     accessors = {}
     for column in spec.columns:
@@ -307,9 +311,56 @@ def _structure(spec: contract.RawTable, file_format: str) -> tuple[str, dict[str
         node = tree
         for key in path[:-1]:
             node = node.setdefault(key, {})
-        node[path[-1]] = "JSON" if column.type == contract.JSON else "VARCHAR"
+        node[path[-1]] = "JSON"
         accessors[column.name] = "parsed" + "".join(f"['{key}']" for key in path)
     return json.dumps(tree), accessors
+
+
+# ISO-8601 with an explicit offset: Z, +08, +0800 or +08:00 at the end.
+_OFFSET_PATTERN = "(Z|z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+
+
+def _typed_value(column: contract.Column, field: str) -> tuple[str, str]:
+    """SQL for (the typed value or NULL when it has the wrong JSON type, why it is invalid)."""
+    kind, text = f"json_type({field})", f"({field} ->> '$')"
+    # DuckDB tags non-negative integers UBIGINT, negative ones BIGINT; try_cast checks the range.
+    integral = (
+        f"({kind} in ('BIGINT', 'UBIGINT') "
+        f"or ({kind} = 'VARCHAR' and regexp_full_match({text}, '-?[0-9]+')))"
+    )
+    if column.type == contract.STRING:
+        return f"case when {kind} in ('VARCHAR', 'BIGINT', 'UBIGINT') then {text} end", "a string"
+    if column.type in (contract.BIGINT, contract.INTEGER):
+        sql_type = "bigint" if column.type == contract.BIGINT else "integer"
+        value = f"case when {integral} then try_cast({text} as {sql_type}) end"
+        if column.bounds:
+            low, high = column.bounds
+            value = f"case when ({value}) between {low} and {high} then ({value}) end"
+            return value, f"an integer in [{low}, {high}]"
+        return value, "an integer"
+    if column.type == contract.BOOLEAN:
+        value = (
+            f"case when {kind} = 'BOOLEAN' or ({kind} = 'VARCHAR' and lower({text}) in "
+            f"('true', 'false')) then cast({text} as boolean) end"
+        )
+        return value, "true or false"
+    if column.type == contract.TIMESTAMP:
+        value = (
+            f"case when {kind} = 'VARCHAR' and regexp_matches({text}, '{_OFFSET_PATTERN}') "
+            f"then cast(try_cast({text} as timestamptz) as timestamp) end"
+        )
+        return value, "an ISO-8601 timestamp with an offset (Z, +08:00)"
+    # JSON: an object, or (Parquet) a string holding an object; no duplicate keys, which the
+    # engines would resolve differently.
+    as_object = (
+        f"case when {kind} = 'OBJECT' then {field} when {kind} = 'VARCHAR' "
+        f"and try(json_type({text})) = 'OBJECT' then json({text}) end"
+    )
+    value = (
+        f"case when len(json_keys({as_object})) = len(list_distinct(json_keys({as_object}))) "
+        f"then {as_object} end"
+    )
+    return value, "a JSON object without duplicate keys"
 
 
 def _validate(
@@ -319,27 +370,16 @@ def _validate(
     structure, accessors = _structure(spec, file_format)
     typed, problems = [], []
     for column in spec.columns:
-        text = accessors[column.name]
+        field = accessors[column.name]
         label = column.json_path if file_format == "ndjson" else column.parquet_name
-        if column.type == contract.JSON:
-            # An object, or (Parquet) a string holding an object.
-            value = (
-                f"case when json_type({text}) = 'OBJECT' then {text} "
-                f"when json_type({text}) = 'VARCHAR' "
-                f"and try(json_type({text} ->> '$')) = 'OBJECT' then json({text} ->> '$') end"
-            )
-            present = f"({text} is not null and json_type({text}) <> 'NULL')"
-        elif column.type == contract.TIMESTAMP:
-            value = f"cast(try_cast({text} as timestamptz) as timestamp)"
-            present = f"({text} is not null)"
-        else:
-            value = f"try_cast({text} as {_VALUE_TYPES[column.type]})"
-            present = f"({text} is not null)"
+        value, expected = _typed_value(column, field)
+        present = f"(coalesce(json_type({field}), 'NULL') <> 'NULL')"
         typed.append(f"{value} as {column.name}")
         if column.required:
             problems.append(f"when not {present} then 'missing required field: {label}'")
         problems.append(
-            f"when {present} and ({value}) is null then 'invalid {column.type} in field {label}'"
+            f"when {present} and ({value}) is null "
+            f"then 'invalid field {label}: expected {expected}'"
         )
     parser.register("_lines", lines)
     try:

@@ -41,7 +41,8 @@ _DDL_TYPES = {
         contract.INTEGER: "integer",
         contract.BOOLEAN: "boolean",
         contract.TIMESTAMP: "timestamp",
-        contract.JSON: "jsonb",
+        # json, not jsonb: it keeps the text as sent (1e3 stays 1e3), as DuckDB does.
+        contract.JSON: "json",
     },
 }
 
@@ -64,6 +65,19 @@ LOAD_FILES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rows_rejected", contract.BIGINT),
     ("loaded_at", contract.TIMESTAMP),
 )
+
+
+@contextmanager
+def database_errors(engine: str, doing: str) -> Iterator[None]:
+    """Turn an error the database raised (refused, permission denied, disk full) into one line."""
+    import duckdb
+    import psycopg2
+
+    try:
+        yield
+    except (duckdb.Error, psycopg2.Error) as exc:
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise ShoplensError(f"{engine} refused {doing}: {message}") from None
 
 
 def raw_schema() -> str:
@@ -117,9 +131,23 @@ class _RawTables:
         raise NotImplementedError
 
     def ensure_raw_tables(self) -> None:
-        self.query(f"create schema if not exists {self.schema}")
+        """Create what is missing; a role that may only insert into existing tables works."""
+        p = self.param
+        existing = {
+            name
+            for (name,) in self.query(
+                f"select table_name from information_schema.tables where table_schema = {p}",
+                (self.schema,),
+            )
+        }
+        schema_found = self.query(
+            f"select 1 from information_schema.schemata where schema_name = {p}", (self.schema,)
+        )
+        if not schema_found:
+            self.query(f"create schema if not exists {self.schema}")
         for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
-            self.query(create_table_sql(self.engine, self.schema, table))
+            if table not in existing:
+                self.query(create_table_sql(self.engine, self.schema, table))
 
     def loaded_batch_of(self, table: str, sha256: str) -> str | None:
         rows = self.query(

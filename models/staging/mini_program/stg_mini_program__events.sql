@@ -182,7 +182,12 @@ final as (
             ~ ' else ' ~ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') ~ ' end'
         ) }} as event_date,
         {{ shoplens.epoch_ms_to_timestamp('timed.received_at_ms') }} as received_at,
-        {{ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') }} as client_time_at,
+        -- The client time as sent, when it is a date at all (1970-2100): a clock sending
+        -- nanoseconds would overflow the timestamp type.
+        case
+            when timed.client_time_ms between 0 and {{ var('client_time_max_ms') }}
+                then {{ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') }}
+        end as client_time_at,
         timed.is_client_time_implausible,
         case
             when timed.is_client_time_implausible then 0
