@@ -1,37 +1,67 @@
 {#
     Personal data (phone numbers, openids / device ids, member ids) is replaced in staging by a
     salted SHA-256 hex digest, so the same person joins across tables but no raw value reaches
-    a mart. The salt comes from the SHOPLENS_PII_SALT environment variable; without it a demo
-    salt is used and every run warns.
-#}
+    a mart.
 
-{% macro pii_salt() -%}
-    {{ return(env_var('SHOPLENS_PII_SALT', shoplens.demo_pii_salt())) }}
-{%- endmacro %}
+    The salt is a secret (SHOPLENS_PII_SALT) and never appears in SQL text, so it is not in
+    dbt's logs or target/ either: the SQL calls a per-session value instead.
+    - DuckDB: `shoplens_pii_salt()`, registered by the dbt-duckdb plugin
+      shoplens.dbt_duckdb_plugin (see profiles.yml) from SHOPLENS_PII_SALT.
+    - PostgreSQL: the session setting `shoplens.pii_salt`, passed by libpq from
+      PGOPTIONS="-c shoplens.pii_salt=<salt>" (the shoplens CLI sets it from SHOPLENS_PII_SALT).
+    Without a salt, both use the public demo salt and every run warns (warn_if_demo_salt).
+#}
 
 {% macro demo_pii_salt() -%}
     {{ return('shoplens-demo-salt-not-secret') }}
 {%- endmacro %}
 
+{# SQL expression of the session's salt. #}
+{% macro pii_salt_sql() -%}
+    {{ return(adapter.dispatch('pii_salt_sql', 'shoplens')()) }}
+{%- endmacro %}
+
+{% macro duckdb__pii_salt_sql() -%}
+    shoplens_pii_salt()
+{%- endmacro %}
+
+{% macro postgres__pii_salt_sql() -%}
+    coalesce(nullif(current_setting('shoplens.pii_salt', true), ''), '{{ shoplens.demo_pii_salt() }}')
+{%- endmacro %}
+
+{% macro default__pii_salt_sql() -%}
+    {{ exceptions.raise_compiler_error(
+        "Shoplens: no way to pass the PII salt to " ~ adapter.type() ~ " sessions yet"
+    ) }}
+{%- endmacro %}
+
 {% macro hash_pii(expr) -%}
-    {{ return(adapter.dispatch('hash_pii', 'shoplens')(expr, shoplens.pii_salt() | replace("'", "''"))) }}
+    {{ return(adapter.dispatch('hash_pii', 'shoplens')(expr)) }}
 {%- endmacro %}
 
-{% macro duckdb__hash_pii(expr, salt) -%}
-    case when {{ expr }} is not null then sha256('{{ salt }}' || {{ expr }}) end
+{% macro duckdb__hash_pii(expr) -%}
+    case when {{ expr }} is not null then sha256({{ shoplens.pii_salt_sql() }} || {{ expr }}) end
 {%- endmacro %}
 
-{% macro postgres__hash_pii(expr, salt) -%}
-    case when {{ expr }} is not null then encode(sha256(convert_to('{{ salt }}' || {{ expr }}, 'UTF8')), 'hex') end
+{% macro postgres__hash_pii(expr) -%}
+    case
+        when {{ expr }} is not null
+            then encode(sha256(convert_to({{ shoplens.pii_salt_sql() }} || {{ expr }}, 'UTF8')), 'hex')
+    end
 {%- endmacro %}
 
-{% macro spark__hash_pii(expr, salt) -%}
-    case when {{ expr }} is not null then sha2(concat('{{ salt }}', {{ expr }}), 256) end
+{% macro spark__hash_pii(expr) -%}
+    case when {{ expr }} is not null then sha2(concat({{ shoplens.pii_salt_sql() }}, {{ expr }}), 256) end
 {%- endmacro %}
 
+{# on-run-start: warn when this session hashes with the public demo salt. #}
 {% macro warn_if_demo_salt() -%}
-    {%- if execute and shoplens.pii_salt() == shoplens.demo_pii_salt() -%}
-        {{ log("WARNING: SHOPLENS_PII_SALT is not set; personal data is hashed with the public demo salt. "
-               ~ "Set SHOPLENS_PII_SALT to a secret value before loading real data.", info=True) }}
+    {%- if execute -%}
+        {%- set result = run_query("select " ~ shoplens.pii_salt_sql() ~ " = '" ~ shoplens.demo_pii_salt() ~ "'") -%}
+        {%- if result.columns[0].values()[0] -%}
+            {{ log("WARNING: personal data is hashed with the public demo salt. Set SHOPLENS_PII_SALT "
+                   ~ "to a secret before loading real data (on PostgreSQL also "
+                   ~ "PGOPTIONS=\"-c shoplens.pii_salt=$SHOPLENS_PII_SALT\").", info=True) }}
+        {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -24,9 +24,21 @@ def schema_name(layer: str) -> str:
     return f"{os.environ.get('SHOPLENS_SCHEMA', 'analytics')}_{layer}"
 
 
+def pass_salt_to_postgres() -> None:
+    """Hand SHOPLENS_PII_SALT to PostgreSQL sessions as the setting shoplens.pii_salt (through
+    libpq's PGOPTIONS), so the hashing SQL can read it without the salt appearing in any SQL."""
+    salt = os.environ.get("SHOPLENS_PII_SALT")
+    options = os.environ.get("PGOPTIONS", "")
+    if salt and "shoplens.pii_salt" not in options:
+        escaped = salt.replace("\\", "\\\\").replace(" ", "\\ ")
+        os.environ["PGOPTIONS"] = f"{options} -c shoplens.pii_salt={escaped}".strip()
+
+
 def run_dbt(args: list[str], target: str) -> None:
     from dbt.cli.main import dbtRunner
 
+    if target == "postgres":
+        pass_salt_to_postgres()
     root = project_dir()
     result = dbtRunner().invoke(
         [*args, "--target", target, "--project-dir", str(root), "--profiles-dir", str(root)]
