@@ -44,3 +44,21 @@
 {% macro to_reporting_date(ts_expr) -%}
     cast({{ shoplens.to_reporting_timestamp(ts_expr) }} as date)
 {%- endmacro %}
+
+
+{# Seconds from `start_expr` to `end_expr` (UTC timestamps), with fractions. #}
+{% macro seconds_between(start_expr, end_expr) -%}
+    {{ return(adapter.dispatch('seconds_between', 'shoplens')(start_expr, end_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__seconds_between(start_expr, end_expr) -%}
+    (epoch_us({{ end_expr }}) - epoch_us({{ start_expr }})) / 1000000.0
+{%- endmacro %}
+
+{% macro postgres__seconds_between(start_expr, end_expr) -%}
+    cast(extract(epoch from ({{ end_expr }} - {{ start_expr }})) as double precision)
+{%- endmacro %}
+
+{% macro spark__seconds_between(start_expr, end_expr) -%}
+    (unix_micros({{ end_expr }}) - unix_micros({{ start_expr }})) / 1000000.0
+{%- endmacro %}
