@@ -73,8 +73,8 @@ final as (
         events_staged,
         -- Rows of an events batch that were not staged repeat an event staged before them.
         rows_loaded - events_staged as duplicate_deliveries,
-        case when rows_read > 0 then 1.0 * rows_rejected / rows_read end as rejected_rate,
-        case when rows_loaded > 0 then 1.0 * (rows_loaded - events_staged) / rows_loaded end as duplicate_rate
+        {{ shoplens.ratio('rows_rejected', 'rows_read') }} as rejected_rate,
+        {{ shoplens.ratio('rows_loaded - events_staged', 'rows_loaded') }} as duplicate_rate
     from accounted
 
 )
