@@ -28,7 +28,7 @@ final as (
     select
         period_start,
         count(*) as paying_users,
-        sum(case when paid_orders >= 2 then 1 else 0 end) as repurchasing_users,
+        cast(sum(case when paid_orders >= 2 then 1 else 0 end) as bigint) as repurchasing_users,
         {{ shoplens.ratio('sum(case when paid_orders >= 2 then 1 else 0 end)', 'count(*)') }} as repurchase_rate
     from orders_per_person
     group by period_start

@@ -50,7 +50,7 @@ activity as (
 
     select
         activity_date{{ channel }},
-        sum(case when event_name = 'page_view' then 1 else 0 end) as pv,
+        cast(sum(case when event_name = 'page_view' then 1 else 0 end) as bigint) as pv,
         count(distinct case when event_name = 'page_view' then person_id end) as uv,
         count(distinct person_id) as active_users
     from events

@@ -41,3 +41,30 @@ def test_required_landing_fields_are_the_spec_ones() -> None:
     # spec/events.md §3: a line lacking event_id / event / anonymous_id / received_at is rejected.
     required = {c.json_path for c in contract.EVENTS.columns if c.required}
     assert required == {"event_id", "event", "anonymous_id", "received_at"}
+
+
+COLUMN_KEYS = {
+    "name",
+    "description",
+    "data_tests",
+    "meta",
+    "data_type",
+    "config",
+    "constraints",
+    "quote",
+}
+
+
+def test_yaml_column_entries_have_no_stray_keys() -> None:
+    """In YAML flow style, an unquoted comma ends a value: `{description: Amount, fen.}` quietly
+    becomes description 'Amount' plus a key 'fen.'. Every column entry must parse cleanly."""
+    stray = []
+    for path in [*Path(ROOT, "models").rglob("*.yml"), *Path(ROOT, "seeds").glob("*.yml")]:
+        document = yaml.safe_load(path.read_text()) or {}
+        for kind in ("models", "sources", "seeds"):
+            for item in document.get(kind) or []:
+                for table in item.get("tables", [item]) if kind == "sources" else [item]:
+                    for column in table.get("columns") or []:
+                        if set(column) - COLUMN_KEYS:
+                            stray.append(f"{path.name}: {table['name']}.{column['name']}")
+    assert not stray

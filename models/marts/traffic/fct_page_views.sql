@@ -120,7 +120,7 @@ final as (
         page_path,
         page_type,
         product_id,
-        page_view_ordinal as page_view_number,
+        cast(page_view_ordinal as bigint) as page_view_number,
         {{ shoplens.to_reporting_date('viewed_at') }} as view_date,
         -- Stay time (spec/metrics.md): the matching page_leave's duration, else the time to the
         -- next page view or mp_hide in the session, capped; unknown (null) otherwise.

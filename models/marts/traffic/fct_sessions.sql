@@ -18,10 +18,10 @@ sessions as (
         session_id,
         anonymous_id_hash,
         person_id,
+        cast(sum(case when event_name = 'page_view' then 1 else 0 end) as bigint) as page_view_count,
         min(event_at) as started_at,
         max(event_at) as ended_at,
-        count(*) as event_count,
-        sum(case when event_name = 'page_view' then 1 else 0 end) as page_view_count
+        count(*) as event_count
     from int_events_sessionized
     group by session_id, anonymous_id_hash, person_id
 

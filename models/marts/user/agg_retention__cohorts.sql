@@ -21,7 +21,7 @@ int_reporting_dates as (
 offsets as (
 
     {% for n in var('retention_days') %}
-        select {{ n }} as day_n
+        select cast({{ n }} as integer) as day_n
         {% if not loop.last %}union all{% endif %}
     {% endfor %}
 

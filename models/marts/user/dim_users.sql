@@ -81,7 +81,7 @@ profiled as (
         first_sessions.channel as first_channel,
         purchases.first_purchase_at,
         coalesce(purchases.paid_orders, 0) as paid_orders,
-        cast(coalesce(purchases.gmv_fen, 0) as decimal(18, 2)) / 100 as gmv_yuan,
+        {{ shoplens.fen_to_yuan('coalesce(purchases.gmv_fen, 0)') }} as gmv_yuan,
         activity.last_active_date,
         activity.previous_active_date,
         purchases.last_purchase_date,
@@ -119,6 +119,16 @@ final as (
         gmv_yuan,
         last_active_date,
         as_of_date,
+        -- RFM quintiles among buyers (5 = best): most recent purchase, most paid orders, most GMV.
+        cast(case when paid_orders > 0 then ntile(5) over (
+            partition by paid_orders > 0 order by days_since_purchase desc, person_id asc
+        ) end as integer) as rfm_recency_score,
+        cast(case when paid_orders > 0 then ntile(5) over (
+            partition by paid_orders > 0 order by paid_orders asc, person_id asc
+        ) end as integer) as rfm_frequency_score,
+        cast(case when paid_orders > 0 then ntile(5) over (
+            partition by paid_orders > 0 order by gmv_yuan asc, person_id asc
+        ) end as integer) as rfm_monetary_score,
         -- Lifecycle as of the last complete day (thresholds in the model docs):
         case
             when days_since_first_seen < 7 then 'new'
@@ -126,17 +136,7 @@ final as (
             when days_since_active < 7 then 'active'
             when days_since_active <= 30 then 'dormant'
             else 'churned'
-        end as lifecycle_stage,
-        -- RFM quintiles among buyers (5 = best): most recent purchase, most paid orders, most GMV.
-        case when paid_orders > 0 then ntile(5) over (
-            partition by paid_orders > 0 order by days_since_purchase desc, person_id asc
-        ) end as rfm_recency_score,
-        case when paid_orders > 0 then ntile(5) over (
-            partition by paid_orders > 0 order by paid_orders asc, person_id asc
-        ) end as rfm_frequency_score,
-        case when paid_orders > 0 then ntile(5) over (
-            partition by paid_orders > 0 order by gmv_yuan asc, person_id asc
-        ) end as rfm_monetary_score
+        end as lifecycle_stage
     from profiled
 
 )
