@@ -55,6 +55,36 @@ COLUMN_KEYS = {
 }
 
 
+class _DuplicateKeyLoader(yaml.SafeLoader):
+    """A YAML loader that fails on a key given twice in one mapping (YAML keeps the last)."""
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    keys = [loader.construct_object(key) for key, _ in node.value]
+    duplicated = {key for key in keys if keys.count(key) > 1}
+    if duplicated:
+        raise AssertionError(f"duplicate keys {duplicated} at line {node.start_mark.line + 1}")
+    return yaml.SafeLoader.construct_mapping(loader, node)
+
+
+_DuplicateKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates
+)
+
+
+def test_yaml_files_have_no_duplicate_keys() -> None:
+    for path in [
+        *Path(ROOT, "models").rglob("*.yml"),
+        *Path(ROOT, "seeds").glob("*.yml"),
+        Path(ROOT, "dbt_project.yml"),
+        Path(ROOT, "profiles.yml"),
+    ]:
+        try:
+            yaml.load(path.read_text(), Loader=_DuplicateKeyLoader)
+        except AssertionError as exc:
+            raise AssertionError(f"{path}: {exc}") from None
+
+
 def test_yaml_column_entries_have_no_stray_keys() -> None:
     """In YAML flow style, an unquoted comma ends a value: `{description: Amount, fen.}` quietly
     becomes description 'Amount' plus a key 'fen.'. Every column entry must parse cleanly."""

@@ -1,3 +1,21 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#
+    Incremental on arrival. A late event can only change its own device's sessions from the
+    last session that started at or before it (the "floor"): earlier sessions are closed. So a
+    run re-sessionizes, for each device with newly staged events, the floor session and every
+    later one, together with the new events; other sessions are not touched. A device whose
+    person changed (a late first login) is re-sessionized entirely. Rows are replaced by
+    event_id; fct_sessions removes sessions that a late event merged away.
+#}
+
 with
 
 stg_mini_program__events as (
@@ -28,10 +46,117 @@ valid_events as (
         page_type,
         product_id,
         duration_ms,
+        _loaded_at,
         -- A launch sorts before any other event with the same timestamp: it opens the session.
         case when event_name = 'mp_launch' then 0 else 1 end as launch_order
     from stg_mini_program__events
     where is_conforming
+
+),
+
+{% if is_incremental() %}
+
+arrived as (
+
+    -- Valid events staged since the last run (with the staging look-back) and not yet here.
+    select valid_events.*
+    from valid_events
+    where
+        valid_events._loaded_at >= (
+            select
+                coalesce(
+                    {{ dbt.dateadd('minute', -var('staging_lookback_minutes'), 'max(_loaded_at)') }},
+                    cast('1970-01-01' as timestamp)
+                )
+            from {{ this }}
+        )
+        and not exists (
+            select 1 from {{ this }} as sessionized
+            where sessionized.event_id = valid_events.event_id
+        )
+
+),
+
+touched_devices as (
+
+    select
+        anonymous_id_hash,
+        min(event_at) as earliest_arrival_at
+    from arrived
+    group by anonymous_id_hash
+
+),
+
+touched_rows as (
+
+    select
+        sessionized.event_id,
+        sessionized.anonymous_id_hash,
+        sessionized.person_id,
+        sessionized.session_started_at,
+        touched_devices.earliest_arrival_at
+    from {{ this }} as sessionized
+    inner join touched_devices
+        on sessionized.anonymous_id_hash = touched_devices.anonymous_id_hash
+
+),
+
+person_changed as (
+
+    select distinct touched_rows.anonymous_id_hash
+    from touched_rows
+    inner join int_anonymous_ids_identified
+        on touched_rows.anonymous_id_hash = int_anonymous_ids_identified.anonymous_id_hash
+    where touched_rows.person_id <> int_anonymous_ids_identified.person_id
+
+),
+
+floors as (
+
+    -- Start of the last session that began at or before the device's earliest new event;
+    -- null: re-sessionize the whole device.
+    select
+        touched_devices.anonymous_id_hash,
+        case
+            when person_changed.anonymous_id_hash is null
+                then max(
+                    case
+                        when touched_rows.session_started_at <= touched_devices.earliest_arrival_at
+                            then touched_rows.session_started_at
+                    end
+                )
+        end as floor_at
+    from touched_devices
+    left join touched_rows
+        on touched_devices.anonymous_id_hash = touched_rows.anonymous_id_hash
+    left join person_changed
+        on touched_devices.anonymous_id_hash = person_changed.anonymous_id_hash
+    group by touched_devices.anonymous_id_hash, person_changed.anonymous_id_hash
+
+),
+
+to_resessionize as (
+
+    select event_id from arrived
+    union
+    select touched_rows.event_id
+    from touched_rows
+    inner join floors
+        on touched_rows.anonymous_id_hash = floors.anonymous_id_hash
+    where floors.floor_at is null or touched_rows.session_started_at >= floors.floor_at
+
+),
+
+{% endif %}
+
+events_to_sessionize as (
+
+    select valid_events.*
+    from valid_events
+    {% if is_incremental() %}
+        inner join to_resessionize
+            on valid_events.event_id = to_resessionize.event_id
+    {% endif %}
 
 ),
 
@@ -43,13 +168,14 @@ with_previous as (
             partition by anonymous_id_hash
             order by event_at, launch_order, received_at, event_id
         ) as previous_event_at
-    from valid_events
+    from events_to_sessionize
 
 ),
 
 with_starts as (
 
-    -- A session starts on a device's first event, on mp_launch, or after a gap of more than
+    -- A session starts on the first event (of the device, or of the re-sessionized stretch,
+    -- which always begins at a session start), on mp_launch, or after a gap of more than
     -- session_timeout_minutes (exactly 30 minutes stays in the session).
     select
         *,
@@ -83,7 +209,8 @@ session_first_events as (
     select
         anonymous_id_hash,
         session_number,
-        event_id as first_event_id
+        event_id as first_event_id,
+        event_at as session_started_at
     from numbered
     where is_session_start = 1
 
@@ -96,6 +223,7 @@ final as (
         -- Stable while the session's first event stays its first event.
         {{ dbt.hash(dbt.concat(["numbered.anonymous_id_hash", "'/'", "session_first_events.first_event_id"])) }}
             as session_id,
+        session_first_events.session_started_at,
         row_number() over (
             partition by numbered.anonymous_id_hash, numbered.session_number
             order by numbered.event_at, numbered.launch_order, numbered.received_at, numbered.event_id
@@ -112,7 +240,10 @@ final as (
         numbered.page_path,
         numbered.page_type,
         numbered.product_id,
-        numbered.duration_ms
+        numbered.duration_ms,
+        numbered._loaded_at,
+        -- When this row was (re)computed: downstream models rebuild the sessions it names.
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _sessionized_at
     from numbered
     inner join session_first_events
         on

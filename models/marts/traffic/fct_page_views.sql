@@ -1,8 +1,30 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='page_view_id',
+        on_schema_change='fail',
+    )
+}}
+
+{#
+    Incremental on arrival: recomputes the page views of the sessions that
+    int_events_sessionized re-sessionized since this model's last run (a late event changes
+    the stay time of the page view before it). page_view_id is the page_view event, so a
+    recomputed row replaces the old one.
+#}
+
 with
 
 int_events_sessionized as (
 
     select * from {{ ref('int_events_sessionized') }}
+    {% if is_incremental() %}
+        where session_id in (
+            select session_id from {{ ref('int_events_sessionized') }}
+            where _sessionized_at > (select max(_sessionized_at) from {{ this }})
+        )
+    {% endif %}
 
 ),
 
@@ -95,6 +117,7 @@ measured as (
         page_views.product_id,
         page_views.page_view_ordinal,
         session_page_counts.page_views_in_session,
+        page_views._sessionized_at,
         matching_leaves.duration_ms / 1000.0 as leave_stay_seconds,
         {{ shoplens.seconds_between('page_views.event_at', 'boundaries.next_boundary_at') }} as boundary_stay_seconds
     from page_views
@@ -134,7 +157,8 @@ final as (
             when boundary_stay_seconds is not null then 'next_event'
         end as stay_source,
         page_view_ordinal = 1 as is_entry,
-        page_view_ordinal = page_views_in_session as is_exit
+        page_view_ordinal = page_views_in_session as is_exit,
+        _sessionized_at
     from measured
 
 )

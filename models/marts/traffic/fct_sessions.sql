@@ -1,8 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='session_id',
+        on_schema_change='fail',
+        post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where session_id not in "
+            ~ "(select session_id from {{ ref('int_events_sessionized') }}){% endif %}",
+        ],
+    )
+}}
+
+{#
+    Incremental on arrival: rebuilds the sessions that int_events_sessionized re-sessionized
+    since this model's last run, and (post-hook) deletes sessions a late event merged away.
+#}
+
 with
 
 int_events_sessionized as (
 
     select * from {{ ref('int_events_sessionized') }}
+    {% if is_incremental() %}
+        where session_id in (
+            select session_id from {{ ref('int_events_sessionized') }}
+            where _sessionized_at > (select max(_sessionized_at) from {{ this }})
+        )
+    {% endif %}
 
 ),
 
@@ -19,6 +43,7 @@ sessions as (
         anonymous_id_hash,
         person_id,
         cast(sum(case when event_name = 'page_view' then 1 else 0 end) as bigint) as page_view_count,
+        max(_sessionized_at) as _sessionized_at,
         min(event_at) as started_at,
         max(event_at) as ended_at,
         count(*) as event_count
@@ -86,10 +111,13 @@ final as (
         exit_pages.exit_page_path,
         sessions.page_view_count = 1 as is_bounce,
         launches.scene,
-        case
-            when launches.session_id is null then 'unknown'
-            else coalesce(wechat_scene_channels.channel, 'other')
-        end as channel
+        cast(
+            case
+                when launches.session_id is null then 'unknown'
+                else coalesce(wechat_scene_channels.channel, 'other')
+            end as text
+        ) as channel,
+        sessions._sessionized_at
     from sessions
     left join launches
         on sessions.session_id = launches.session_id
