@@ -42,6 +42,19 @@ def summary_queries() -> dict[str, str]:
             order by rows_rejected desc, table_name, reason
             limit 5
         """,
+        "traffic": f"""
+            select
+                traffic.metric_date, traffic.active_users, active.wau, active.mau,
+                traffic.new_users, traffic.sessions, traffic.pv, traffic.avg_stay_seconds,
+                (select avg(retention_rate) from {marts}.agg_retention__cohorts
+                 where day_n = 1)
+            from {marts}.agg_traffic__daily as traffic
+            inner join {marts}.agg_active_users__daily as active
+                on traffic.metric_date = active.metric_date
+            where traffic.metric_date = (
+                select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
+            )
+        """,
         "orders": f"""
             select
                 (select count(*) from {staging}.stg_order_system__orders),
@@ -62,6 +75,7 @@ def print_summary(target: str, console: Console) -> None:
     batches, files, read, _loaded, rejected, staged, duplicates = results["accounting"][0]
     first, last, events, conforming, implausible, devices = results["events"][0]
     orders, attempts, successes, refunds = results["orders"][0]
+    traffic = results["traffic"][0] if results["traffic"] else None
     n = lambda value: f"{int(value or 0):,}"  # noqa: E731
 
     table = Table(title=f"Shoplens on {target}", show_header=False, title_justify="left")
@@ -76,6 +90,17 @@ def print_summary(target: str, console: Console) -> None:
     table.add_row("events staged / conforming", f"{n(events)} / {n(conforming)} ({share})")
     table.add_row("events with implausible client time", n(implausible))
     table.add_row("devices (anonymous ids)", n(devices))
+    if traffic:
+        day, dau, wau, mau, new, sessions, pv, stay, day1 = traffic
+        table.add_row(f"{day}: DAU / WAU / MAU (活躍用戶)", f"{n(dau)} / {n(wau)} / {n(mau)}")
+        table.add_row(
+            f"{day}: new users / sessions / page views", f"{n(new)} / {n(sessions)} / {n(pv)}"
+        )
+        table.add_row(f"{day}: avg stay (平均停留時長)", f"{stay or 0:.1f} s")
+        table.add_row(
+            "day-1 retention, mean over cohorts (次日留存)",
+            f"{day1:.1%}" if day1 is not None else "-",
+        )
     table.add_row(
         "orders / payment attempts / successful / refunds",
         f"{n(orders)} / {n(attempts)} / {n(successes)} / {n(refunds)}",
