@@ -20,13 +20,7 @@ with
 
 int_events_sessionized as (
 
-    select * from {{ ref('int_events_sessionized') }}
-    {% if is_incremental() %}
-        where session_id in (
-            select session_id from {{ ref('int_events_sessionized') }}
-            where _sessionized_at > (select max(_sessionized_at) from {{ this }})
-        )
-    {% endif %}
+    {{ shoplens.sessionized_events_to_rebuild() }}
 
 ),
 
