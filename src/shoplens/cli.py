@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -254,10 +255,7 @@ def _print_counts(name: str, results: list[Any]) -> None:
         batches = ", ".join(sorted({r.skipped_batch for r in results}))
         out.print(f"  {name}: already loaded (batch {batches}), skipped", highlight=False)
         return
-    reasons: dict[str, int] = {}
-    for result in new:
-        for reason, count in result.rejection_reasons.items():
-            reasons[reason] = reasons.get(reason, 0) + count
+    reasons: Counter[str] = sum((r.rejection_reasons for r in new), Counter())
     read = sum(r.rows_read for r in new)
     loaded = sum(r.rows_loaded for r in new)
     rejected = sum(r.rows_rejected for r in new)

@@ -9,7 +9,8 @@ COPY). Per file, in one transaction:
 - a manifest row in `raw.load_files` records read / loaded / rejected counts and the file's
   SHA-256, so loading the same file again (even renamed) is skipped.
 
-Every file of one invocation shares one batch id and one `_loaded_at`.
+Every file of one invocation shares one batch id; each file's rows get their own `_loaded_at`,
+stamped just before they are written, so `_loaded_at` follows commit order.
 Blank lines carry no data and are not counted.
 """
 
@@ -20,6 +21,7 @@ import hashlib
 import json
 import uuid
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,13 +51,13 @@ class FileResult:
     rows_loaded: int = 0
     rows_rejected: int = 0
     skipped_batch: str | None = None  # set when the file was already loaded by that batch
-    rejection_reasons: dict[str, int] = field(default_factory=dict)
+    rejection_reasons: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
 class BatchResult:
     batch_id: str
-    loaded_at: datetime
+    started_at: datetime  # when the invocation began (rows carry their file's _loaded_at)
     files: list[FileResult]
 
     @property
@@ -211,8 +213,7 @@ def _load_file(
     result.rows_read = result.rows_loaded + result.rows_rejected
     if result.rows_read != lines.num_rows:  # the validation must classify every line
         raise AssertionError(f"{source_file}: {lines.num_rows} lines but {result.rows_read} rows")
-    for reason in rejected.column("reason").to_pylist():
-        result.rejection_reasons[reason] = result.rejection_reasons.get(reason, 0) + 1
+    result.rejection_reasons.update(rejected.column("reason").to_pylist())
     manifest = pa.table(
         {
             "batch_id": [batch.batch_id],

@@ -121,7 +121,7 @@ class Warehouse(Protocol):
 
 
 class _RawTables:
-    """What both warehouses do the same way, over their own `query` and `execute`."""
+    """What both warehouses do the same way, over their own `query` and placeholder style."""
 
     engine: str
     schema: str
