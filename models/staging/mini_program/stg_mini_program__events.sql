@@ -95,18 +95,31 @@ named as (
 
 ),
 
-timed as (
+flagged as (
 
     -- Event-time rule: the client clock unless it is missing or implausible (more than
     -- client_time_max_ahead_ms after received_at, or client_time_max_behind_ms before it).
     select
         *,
+        {{ shoplens.epoch_ms_to_timestamp('received_at_ms') }} as received_at,
         (
             client_time_ms is null
             or client_time_ms > received_at_ms + {{ var('client_time_max_ahead_ms') }}
             or client_time_ms < received_at_ms - {{ var('client_time_max_behind_ms') }}
         ) as is_client_time_implausible
     from named
+
+),
+
+timed as (
+
+    select
+        *,
+        case
+            when is_client_time_implausible then received_at
+            else {{ shoplens.epoch_ms_to_timestamp('client_time_ms') }}
+        end as event_at
+    from flagged
 
 ),
 
@@ -172,16 +185,9 @@ final as (
         plan_events.event_group,
         {{ shoplens.hash_pii('timed.anonymous_id') }} as anonymous_id_hash,
         {{ shoplens.hash_pii('timed.user_id') }} as user_id_hash,
-        case
-            when timed.is_client_time_implausible then {{ shoplens.epoch_ms_to_timestamp('timed.received_at_ms') }}
-            else {{ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') }}
-        end as event_at,
-        {{ shoplens.to_reporting_date(
-            'case when timed.is_client_time_implausible then '
-            ~ shoplens.epoch_ms_to_timestamp('timed.received_at_ms')
-            ~ ' else ' ~ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') ~ ' end'
-        ) }} as event_date,
-        {{ shoplens.epoch_ms_to_timestamp('timed.received_at_ms') }} as received_at,
+        timed.event_at,
+        {{ shoplens.to_reporting_date('timed.event_at') }} as event_date,
+        timed.received_at,
         -- The client time as sent, when it is a date at all (1970-2100): a clock sending
         -- nanoseconds would overflow the timestamp type.
         case
