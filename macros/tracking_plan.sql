@@ -57,3 +57,27 @@
         {{ value }}
     {%- endif %} as {{ spec.column }}
 {%- endmacro %}
+
+{#
+    The value, as text, of the staged property column named by `property_expr` (a SQL
+    expression yielding a tracking-plan property name, e.g. a seed column), on the staged event
+    row `relation_alias`. Lets seeds filter events by a property without SQL per property
+    (funnel steps, click targets). Hashed personal-data properties are not offered; an unknown
+    name gives null.
+#}
+{% macro event_property_as_text(relation_alias, property_expr) -%}
+    case {{ property_expr }}
+    {%- for spec in shoplens.event_property_columns() if not spec.get('pii') %}
+        when '{{ spec.property }}' then cast({{ relation_alias }}.{{ spec.column }} as {{ dbt.type_string() }})
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{# The property names event_property_as_text offers (for the seeds' tests). #}
+{% macro filterable_event_properties() -%}
+    {%- set names = [] -%}
+    {%- for spec in shoplens.event_property_columns() if not spec.get('pii') -%}
+        {%- do names.append(spec.property) -%}
+    {%- endfor -%}
+    {{ return(names) }}
+{%- endmacro %}
