@@ -10,8 +10,9 @@ import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,7 +20,7 @@ from conftest import ROOT, Warehouse
 from shoplens.generate import GeneratorConfig, generate
 
 DEMO_SALT = "shoplens-demo-salt-not-secret"
-DAYS = 4
+DAYS = 6
 
 
 @dataclass
@@ -77,7 +78,14 @@ def read_reference(landing: Path) -> Reference:
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("shop") / "landing"
     generate(
-        GeneratorConfig(out_dir=out, users=400, days=DAYS, start_date=date(2026, 9, 1), seed=7)
+        GeneratorConfig(
+            out_dir=out,
+            users=400,
+            days=DAYS,
+            start_date=date(2026, 9, 1),
+            seed=7,
+            refund_rate=0.5,  # so that a few refunds fall inside the six days
+        )
     )
     return out
 
@@ -156,6 +164,94 @@ def test_generated_shop_builds_and_every_row_is_accounted_for(
     digest = hashlib.sha256((DEMO_SALT + some).encode()).hexdigest()
     assert wh.scalar(f"select count(*) from {stg} where anonymous_id_hash = '{digest}'") > 0
     assert wh.scalar(f"select count(*) from {stg} where anonymous_id_hash = '{some}'") == 0
+
+    check_transaction_marts(wh, landing)
+    check_core_funnel_step_1(wh)
+
+
+def _backend_rows(landing: Path, table: str) -> list[dict]:
+    return [
+        json.loads(line)
+        for path in sorted((landing / table).rglob("*.ndjson"))
+        for line in path.read_bytes().split(b"\n")
+        if line.strip()
+    ]
+
+
+def _reporting_date(iso: str) -> date:
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return moment.astimezone(ZoneInfo("Asia/Shanghai")).date()
+
+
+def check_transaction_marts(wh: Warehouse, landing: Path) -> None:
+    """GMV, orders, paying users and refunds per day, to the fen, against the order system's
+    landing files read in plain Python: an order is paid on the reporting date of its earliest
+    successful payment's finished_at; refunds count when successful, on their own date."""
+    orders = {row["order_id"]: row for row in _backend_rows(landing, "orders")}
+    payments = {row["payment_id"]: row for row in _backend_rows(landing, "payments")}
+    refunds = {row["refund_id"]: row for row in _backend_rows(landing, "refunds")}
+    paid_at: dict[str, str] = {}
+    for payment in payments.values():
+        if payment["status"] == "success" and payment["finished_at"]:
+            order_id = payment["order_id"]
+            finished = datetime.fromisoformat(payment["finished_at"].replace("Z", "+00:00"))
+            if order_id not in paid_at or finished < datetime.fromisoformat(
+                paid_at[order_id].replace("Z", "+00:00")
+            ):
+                paid_at[order_id] = payment["finished_at"]
+    expected: dict[date, list] = {}
+    for order_id, finished in paid_at.items():
+        day = expected.setdefault(_reporting_date(finished), [0, 0, set(), 0])
+        day[0] += orders[order_id]["payable_fen"]
+        day[1] += 1
+        day[2].add(orders[order_id]["user_id"])
+    for refund in refunds.values():
+        if refund["status"] == "success":
+            expected.setdefault(_reporting_date(refund["refunded_at"]), [0, 0, set(), 0])[3] += (
+                refund["amount_fen"]
+            )
+    assert any(day[3] for day in expected.values()), "the data should contain a refund"
+    marts = f"{wh.schema}_marts"
+    rows = wh.query(
+        f"select metric_date, cast(gmv_yuan * 100 as bigint), orders, paying_users, "
+        f"cast(refund_amount_yuan * 100 as bigint) from {marts}.agg_transaction__daily "
+        f"where orders > 0 or refund_amount_yuan > 0"
+    )
+    actual = {_as_date(d): (gmv, n, buyers, refund) for d, gmv, n, buyers, refund in rows}
+    assert actual == {
+        d: (gmv, n, len(buyers), refund) for d, (gmv, n, buyers, refund) in expected.items()
+    }
+
+
+def check_core_funnel_step_1(wh: Warehouse) -> None:
+    """The core funnel's step 1 per day equals a direct count of the sessions with a home page
+    view (by the session's date), and no later step exceeds the one before it."""
+    marts = f"{wh.schema}_marts"
+    direct = dict(
+        wh.query(
+            f"select sessions.session_date, count(distinct sessions.session_id) "
+            f"from {marts}.fct_sessions as sessions "
+            f"inner join {marts}.fct_page_views as views "
+            f"on sessions.session_id = views.session_id "
+            f"where views.page_type = 'home' group by sessions.session_date"
+        )
+    )
+    funnel = wh.query(
+        f"select metric_date, step_number, sessions_reached from {marts}.agg_funnel__daily "
+        f"where funnel_id = 'core' order by metric_date, step_number"
+    )
+    step_1 = {_as_date(d): n for d, step, n in funnel if step == 1 and n > 0}
+    assert step_1 == {_as_date(d): n for d, n in direct.items()}
+    assert sum(step_1.values()) > 0
+    by_day: dict[date, list[int]] = {}
+    for d, _step, n in funnel:
+        by_day.setdefault(_as_date(d), []).append(n)
+    assert all(steps == sorted(steps, reverse=True) for steps in by_day.values())
+    assert any(steps[-1] > 0 for steps in by_day.values()), "some session should pay"
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def _backend_lines(landing: Path) -> int:

@@ -82,6 +82,7 @@ class GeneratorConfig:
     unknown_event_rate: float = 0.001
     missing_property_rate: float = 0.001
     promotion_day: int | None = 10
+    refund_rate: float = 0.04  # share of paid orders refunded (1-10 days after payment)
     incidents: tuple[IncidentSpec, ...] = ()
 
 
@@ -1978,9 +1979,9 @@ class _Simulation:
         succ = p_status == 0
         np.minimum.at(paid_at, p_order[succ], p_finished[succ])
         is_paid = paid_at < end
-        # refunds: 3-5% of paid orders, 1-10 days after payment
+        # refunds: refund_rate of paid orders, 1-10 days after payment
         paid_idx = np.nonzero(is_paid & o_keep)[0]
-        ref = paid_idx[rng.random(len(paid_idx)) < 0.04]
+        ref = paid_idx[rng.random(len(paid_idx)) < self.cfg.refund_rate]
         r_at = paid_at[ref] + rng.integers(MS_DAY, 10 * MS_DAY, len(ref))
         r_full = rng.random(len(ref)) < 0.75
         r_amount = np.where(

@@ -8,46 +8,13 @@
     no funnel has more.
 #}
 
+{{ config(pre_hook="{{ shoplens.prefer_hash_joins() }}") }}
+
 with
 
-int_events_sessionized as (
+int_funnel_step_events as (
 
-    select * from {{ ref('int_events_sessionized') }}
-
-),
-
-stg_mini_program__events as (
-
-    select * from {{ ref('stg_mini_program__events') }}
-
-),
-
-funnel_steps as (
-
-    select * from {{ ref('funnel_steps') }}
-
-),
-
-step_events as (
-
-    -- Every valid event that matches a funnel step: its event name and, when the step has a
-    -- property filter, that property's value.
-    select
-        funnel_steps.funnel_id,
-        funnel_steps.step_number,
-        int_events_sessionized.session_id,
-        int_events_sessionized.event_id,
-        int_events_sessionized.event_sequence,
-        int_events_sessionized.event_at
-    from int_events_sessionized
-    inner join funnel_steps
-        on int_events_sessionized.event_name = funnel_steps.event_name
-    inner join stg_mini_program__events
-        on int_events_sessionized.event_id = stg_mini_program__events.event_id
-    where
-        funnel_steps.property_name is null
-        or {{ shoplens.event_property_as_text('stg_mini_program__events', 'funnel_steps.property_name') }}
-        = funnel_steps.property_value
+    select * from {{ ref('int_funnel_step_events') }}
 
 ),
 
@@ -57,7 +24,7 @@ reached_step_1 as (
         funnel_id,
         session_id,
         min(event_sequence) as reached_sequence
-    from step_events
+    from int_funnel_step_events
     where step_number = 1
     group by funnel_id, session_id
 
@@ -68,18 +35,18 @@ reached_step_1 as (
     reached_step_{{ step }} as (
 
         select
-            step_events.funnel_id,
-            step_events.session_id,
-            min(step_events.event_sequence) as reached_sequence
-        from step_events
+            int_funnel_step_events.funnel_id,
+            int_funnel_step_events.session_id,
+            min(int_funnel_step_events.event_sequence) as reached_sequence
+        from int_funnel_step_events
         inner join reached_step_{{ step - 1 }} as previous_step
             on
-                step_events.funnel_id = previous_step.funnel_id
-                and step_events.session_id = previous_step.session_id
+                int_funnel_step_events.funnel_id = previous_step.funnel_id
+                and int_funnel_step_events.session_id = previous_step.session_id
         where
-            step_events.step_number = {{ step }}
-            and step_events.event_sequence > previous_step.reached_sequence
-        group by step_events.funnel_id, step_events.session_id
+            int_funnel_step_events.step_number = {{ step }}
+            and int_funnel_step_events.event_sequence > previous_step.reached_sequence
+        group by int_funnel_step_events.funnel_id, int_funnel_step_events.session_id
 
     ),
 
@@ -105,15 +72,15 @@ final as (
         reached.funnel_id,
         reached.session_id,
         cast(reached.step_number as integer) as step_number,
-        step_events.event_id as reached_event_id,
-        step_events.event_at as reached_at
+        int_funnel_step_events.event_id as reached_event_id,
+        int_funnel_step_events.event_at as reached_at
     from reached
-    inner join step_events
+    inner join int_funnel_step_events
         on
-            reached.funnel_id = step_events.funnel_id
-            and reached.session_id = step_events.session_id
-            and reached.step_number = step_events.step_number
-            and reached.reached_sequence = step_events.event_sequence
+            reached.funnel_id = int_funnel_step_events.funnel_id
+            and reached.session_id = int_funnel_step_events.session_id
+            and reached.step_number = int_funnel_step_events.step_number
+            and reached.reached_sequence = int_funnel_step_events.event_sequence
 
 )
 
