@@ -55,6 +55,26 @@ def summary_queries() -> dict[str, str]:
                 select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
             )
         """,
+        "transaction": f"""
+            select
+                transaction.metric_date, transaction.gmv_yuan, transaction.orders,
+                transaction.paying_users, transaction.arpu_paying_yuan,
+                transaction.payment_success_rate, coverage.tracking_coverage
+            from {marts}.agg_transaction__daily as transaction
+            left join {marts}.agg_quality__tracking_coverage_daily as coverage
+                on transaction.metric_date = coverage.metric_date
+            where transaction.metric_date = (
+                select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
+            )
+        """,
+        "funnel": f"""
+            select step_label_zh || ' ' || step_label_en, sessions_reached, rate_from_first
+            from {marts}.agg_funnel__daily
+            where funnel_id = 'core' and metric_date = (
+                select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
+            )
+            order by step_number
+        """,
         "orders": f"""
             select
                 (select count(*) from {staging}.stg_order_system__orders),
@@ -101,11 +121,28 @@ def print_summary(target: str, console: Console) -> None:
             "day-1 retention, mean over cohorts (次日留存)",
             f"{day1:.1%}" if day1 is not None else "-",
         )
+    if results["transaction"]:
+        day, gmv, paid, buyers, arpu, success_rate, coverage = results["transaction"][0]
+        table.add_row(f"{day}: GMV (成交總額)", f"¥{gmv:,.2f}")
+        table.add_row(f"{day}: paid orders / paying users", f"{n(paid)} / {n(buyers)}")
+        table.add_row(f"{day}: 客單價 (GMV per paying user)", f"¥{arpu or 0:,.2f}")
+        table.add_row(
+            f"{day}: payment success rate / tracking coverage",
+            " / ".join(f"{v:.1%}" if v is not None else "-" for v in (success_rate, coverage)),
+        )
     table.add_row(
         "orders / payment attempts / successful / refunds",
         f"{n(orders)} / {n(attempts)} / {n(successes)} / {n(refunds)}",
     )
     console.print(table)
+    if results["funnel"]:
+        funnel = Table(title=f"core funnel (核心路徑漏斗), {day}", title_justify="left")
+        funnel.add_column("step")
+        funnel.add_column("sessions", justify="right")
+        funnel.add_column("from step 1", justify="right")
+        for step, sessions, rate in results["funnel"]:
+            funnel.add_row(str(step), n(sessions), f"{rate:.1%}" if rate is not None else "-")
+        console.print(funnel)
     for title, rows in (
         ("top tracking-plan violations", results["violations"]),
         ("top rejection reasons", results["rejected"]),
