@@ -5,15 +5,18 @@
         unique_key='session_id',
         on_schema_change='fail',
         post_hook=[
-            "{% if is_incremental() %}delete from {{ this }} where session_id not in "
-            ~ "(select session_id from {{ ref('int_events_sessionized') }}){% endif %}",
+            "{% if is_incremental() %}delete from {{ this }} where not exists ("
+            ~ "select 1 from {{ ref('int_events_sessionized') }} as sessionized"
+            ~ " where sessionized.session_id = {{ this.identifier }}.session_id){% endif %}",
         ],
     )
 }}
 
 {#
     Incremental on arrival: rebuilds the sessions that int_events_sessionized re-sessionized
-    since this model's last run, and (post-hook) deletes sessions a late event merged away.
+    since this model's last run, and (post-hook) deletes sessions a late event merged away —
+    with `not exists`, not `not in (subquery)`, which PostgreSQL runs row by row once the
+    subquery outgrows work_mem (minutes on the demo data).
 #}
 
 with
