@@ -41,7 +41,7 @@ final as (
         on
             int_events_sessionized.event_id = stg_mini_program__events.event_id
             -- The same condition again, so engines can hash-join staging to the steps.
-            and stg_mini_program__events.event_name = funnel_steps.event_name
+            and funnel_steps.event_name = stg_mini_program__events.event_name
     where
         funnel_steps.property_name is null
         or {{ shoplens.event_property_as_text('stg_mini_program__events', 'funnel_steps.property_name') }}
