@@ -56,6 +56,8 @@ grid as (
     select
         session_days.*,
         funnel_steps.funnel_id,
+        funnel_steps.funnel_label_en,
+        funnel_steps.funnel_label_zh,
         funnel_steps.step_number,
         funnel_steps.step_label_en,
         funnel_steps.step_label_zh
@@ -72,6 +74,8 @@ counted as (
         grid.channel,
         {%- endif %}
         grid.funnel_id,
+        cast(grid.funnel_label_en as {{ dbt.type_string() }}) as funnel_label_en,
+        cast(grid.funnel_label_zh as {{ dbt.type_string() }}) as funnel_label_zh,
         cast(grid.step_number as integer) as step_number,
         cast(grid.step_label_en as {{ dbt.type_string() }}) as step_label_en,
         cast(grid.step_label_zh as {{ dbt.type_string() }}) as step_label_zh,
@@ -106,6 +110,8 @@ final as (
         channel,
         {%- endif %}
         cast(funnel_id as {{ dbt.type_string() }}) as funnel_id,
+        funnel_label_en,
+        funnel_label_zh,
         step_number,
         step_label_en,
         step_label_zh,

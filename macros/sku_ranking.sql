@@ -2,7 +2,7 @@
     SKU sales ranking (SKU銷售排行, spec/metrics.md) per period: `day` (reporting date) or
     `week` (ISO week, starting Monday): units sold and product revenue of the SKU's items in
     orders paid in the period, ranked by revenue, then units, then sku_id (so ranks never tie).
-    Only SKUs with a sale in the period are ranked. One definition for agg_sku_ranking__daily
+    Only SKUs with a sale in the period are ranked; sku_id compares byte by byte on every engine. One definition for agg_sku_ranking__daily
     and __weekly.
 #}
 {% macro sku_ranking(period) %}
@@ -42,7 +42,7 @@ final as (
         {{ shoplens.fen_to_yuan('revenue_fen') }} as product_revenue_yuan,
         cast(row_number() over (
             partition by period_start
-            order by revenue_fen desc, units_sold desc, sku_id asc
+            order by revenue_fen desc, units_sold desc, {{ shoplens.bytewise("sku_id") }} asc
         ) as integer) as sku_rank
     from sku_sales
 

@@ -68,7 +68,9 @@ def summary_queries() -> dict[str, str]:
             )
         """,
         "funnel": f"""
-            select step_label_zh || ' ' || step_label_en, sessions_reached, rate_from_first
+            select
+                metric_date, step_label_zh || ' ' || step_label_en, sessions_reached,
+                rate_from_first
             from {marts}.agg_funnel__daily
             where funnel_id = 'core' and metric_date = (
                 select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
@@ -136,11 +138,12 @@ def print_summary(target: str, console: Console) -> None:
     )
     console.print(table)
     if results["funnel"]:
-        funnel = Table(title=f"core funnel (核心路徑漏斗), {day}", title_justify="left")
+        funnel_day = results["funnel"][0][0]
+        funnel = Table(title=f"core funnel (核心路徑漏斗), {funnel_day}", title_justify="left")
         funnel.add_column("step")
         funnel.add_column("sessions", justify="right")
         funnel.add_column("from step 1", justify="right")
-        for step, sessions, rate in results["funnel"]:
+        for _day, step, sessions, rate in results["funnel"]:
             funnel.add_row(str(step), n(sessions), f"{rate:.1%}" if rate is not None else "-")
         console.print(funnel)
     for title, rows in (
