@@ -29,10 +29,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src pytests
 
 sqlfluff: $(STAMP)
-	SHOPLENS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint models tests analyses
+	SHOPLENS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint --processes 2 models tests analyses
 
 pytest: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --durations=10
 
 clean:
 	rm -rf $(VENV) target logs data artifacts
