@@ -25,6 +25,12 @@ tracking_plan__click_targets as (
 
 ),
 
+int_exposures_deduplicated as (
+
+    select * from {{ ref('int_exposures_deduplicated') }}
+
+),
+
 clicks as (
 
     select
@@ -49,21 +55,6 @@ clicks as (
 
 ),
 
-exposures as (
-
-    select
-        int_events_sessionized.session_id,
-        stg_mini_program__events.module,
-        stg_mini_program__events.item_id,
-        min(int_events_sessionized.event_sequence) as first_exposure_sequence
-    from int_events_sessionized
-    inner join stg_mini_program__events
-        on int_events_sessionized.event_id = stg_mini_program__events.event_id
-    where int_events_sessionized.event_name = 'exposure'
-    group by int_events_sessionized.session_id, stg_mini_program__events.module, stg_mini_program__events.item_id
-
-),
-
 final as (
 
     select
@@ -75,13 +66,15 @@ final as (
         clicks.module,
         clicks.item_id,
         clicks.item_position,
-        coalesce(exposures.first_exposure_sequence < clicks.click_sequence, false) as has_prior_exposure
+        coalesce(
+            int_exposures_deduplicated.first_exposure_sequence < clicks.click_sequence, false
+        ) as has_prior_exposure
     from clicks
-    left join exposures
+    left join int_exposures_deduplicated
         on
-            clicks.session_id = exposures.session_id
-            and clicks.module = exposures.module
-            and clicks.item_id = exposures.item_id
+            clicks.session_id = int_exposures_deduplicated.session_id
+            and clicks.module = int_exposures_deduplicated.module
+            and clicks.item_id = int_exposures_deduplicated.item_id
 
 )
 
