@@ -1,9 +1,9 @@
 {#
     SKU sales ranking (SKU銷售排行, spec/metrics.md) per period: `day` (reporting date) or
     `week` (ISO week, starting Monday): units sold and product revenue of the SKU's items in
-    orders paid in the period, ranked by revenue, then units, then sku_id (so ranks never tie).
-    Only SKUs with a sale in the period are ranked; sku_id compares byte by byte on every engine. One definition for agg_sku_ranking__daily
-    and __weekly.
+    orders paid in the period, ranked by revenue, then units, then sku_id (so ranks never tie;
+    sku_id compares byte by byte on every engine). Only SKUs with a sale in the period are
+    ranked. One definition for agg_sku_ranking__daily and __weekly.
 #}
 {% macro sku_ranking(period) %}
 {%- if period == 'day' -%}

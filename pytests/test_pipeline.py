@@ -178,8 +178,11 @@ def _backend_rows(landing: Path, table: str) -> list[dict]:
     ]
 
 
-def _reporting_date(iso: str) -> date:
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+def _utc(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _reporting_date(moment: datetime) -> date:
     return moment.astimezone(ZoneInfo("Asia/Shanghai")).date()
 
 
@@ -190,15 +193,12 @@ def check_transaction_marts(wh: Warehouse, landing: Path) -> None:
     orders = {row["order_id"]: row for row in _backend_rows(landing, "orders")}
     payments = {row["payment_id"]: row for row in _backend_rows(landing, "payments")}
     refunds = {row["refund_id"]: row for row in _backend_rows(landing, "refunds")}
-    paid_at: dict[str, str] = {}
+    paid_at: dict[str, datetime] = {}
     for payment in payments.values():
         if payment["status"] == "success" and payment["finished_at"]:
+            finished = _utc(payment["finished_at"])
             order_id = payment["order_id"]
-            finished = datetime.fromisoformat(payment["finished_at"].replace("Z", "+00:00"))
-            if order_id not in paid_at or finished < datetime.fromisoformat(
-                paid_at[order_id].replace("Z", "+00:00")
-            ):
-                paid_at[order_id] = payment["finished_at"]
+            paid_at[order_id] = min(finished, paid_at.get(order_id, finished))
     expected: dict[date, list] = {}
     for order_id, finished in paid_at.items():
         day = expected.setdefault(_reporting_date(finished), [0, 0, set(), 0])
@@ -207,9 +207,8 @@ def check_transaction_marts(wh: Warehouse, landing: Path) -> None:
         day[2].add(orders[order_id]["user_id"])
     for refund in refunds.values():
         if refund["status"] == "success":
-            expected.setdefault(_reporting_date(refund["refunded_at"]), [0, 0, set(), 0])[3] += (
-                refund["amount_fen"]
-            )
+            refunded = _reporting_date(_utc(refund["refunded_at"]))
+            expected.setdefault(refunded, [0, 0, set(), 0])[3] += refund["amount_fen"]
     assert any(day[3] for day in expected.values()), "the data should contain a refund"
     marts = f"{wh.schema}_marts"
     rows = wh.query(

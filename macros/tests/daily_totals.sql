@@ -2,10 +2,12 @@
     For the money identity tests (tests/marts/): `reference` is SQL giving (metric_date, one
     column per measure) computed straight from the order system; `reported` lists the marts
     that report the same measures: {'relation': ref(...), 'date_column': ..., 'measures':
-    {measure: SQL expression summed per date}}. Returns the dates where any mart's daily sum
-    differs from the reference (a date missing on one side counts as 0).
+    {measure: SQL expression summed per date}}, every mart naming the same measures (the
+    reference's columns). Returns the dates where any mart's daily sum differs from the
+    reference (a date missing on one side counts as 0).
 #}
-{% macro daily_totals_differ(reference, reported, measures) %}
+{% macro daily_totals_differ(reference, reported) %}
+{%- set measures = reported[0].measures.keys() | list -%}
 with
 
 reference as (

@@ -11,6 +11,10 @@ from shoplens.warehouse import connect, raw_schema
 
 def summary_queries() -> dict[str, str]:
     raw, staging, marts = raw_schema(), schema_name("staging"), schema_name("marts")
+    # The day the summary reports on: the last complete reporting day.
+    last_complete = (
+        f"(select last_complete_date from {schema_name('intermediate')}.int_reporting_dates)"
+    )
     return {
         "accounting": f"""
             select
@@ -51,9 +55,7 @@ def summary_queries() -> dict[str, str]:
             from {marts}.agg_traffic__daily as traffic
             inner join {marts}.agg_active_users__daily as active
                 on traffic.metric_date = active.metric_date
-            where traffic.metric_date = (
-                select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
-            )
+            where traffic.metric_date = {last_complete}
         """,
         "transaction": f"""
             select
@@ -63,18 +65,14 @@ def summary_queries() -> dict[str, str]:
             from {marts}.agg_transaction__daily as transaction
             left join {marts}.agg_quality__tracking_coverage_daily as coverage
                 on transaction.metric_date = coverage.metric_date
-            where transaction.metric_date = (
-                select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
-            )
+            where transaction.metric_date = {last_complete}
         """,
         "funnel": f"""
             select
                 metric_date, step_label_zh || ' ' || step_label_en, sessions_reached,
                 rate_from_first
             from {marts}.agg_funnel__daily
-            where funnel_id = 'core' and metric_date = (
-                select last_complete_date from {schema_name("intermediate")}.int_reporting_dates
-            )
+            where funnel_id = 'core' and metric_date = {last_complete}
             order by step_number
         """,
         "orders": f"""

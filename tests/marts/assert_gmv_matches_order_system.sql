@@ -19,4 +19,4 @@
 {{ shoplens.daily_totals_differ(reference, [
     {'relation': ref('agg_transaction__daily'), 'date_column': 'metric_date', 'measures': measures},
     {'relation': ref('agg_transaction__daily_by_channel'), 'date_column': 'metric_date', 'measures': measures},
-], ['gmv_fen', 'paid_orders']) }}
+]) }}

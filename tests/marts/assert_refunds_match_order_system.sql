@@ -19,4 +19,4 @@
     {'relation': ref('agg_transaction__daily_by_channel'), 'date_column': 'metric_date', 'measures': measures},
     {'relation': ref('fct_refunds'), 'date_column': 'refunded_date',
      'measures': {'refund_fen': 'case when is_success then amount_yuan * 100 else 0 end'}},
-], ['refund_fen']) }}
+]) }}

@@ -19,4 +19,4 @@
 {{ shoplens.daily_totals_differ(reference, [
     {'relation': ref('agg_product__daily'), 'date_column': 'metric_date', 'measures': measures},
     {'relation': ref('agg_sku_ranking__daily'), 'date_column': 'period_start', 'measures': measures},
-], ['units', 'revenue_fen']) }}
+]) }}

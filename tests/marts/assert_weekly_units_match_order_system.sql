@@ -17,4 +17,4 @@
 {{ shoplens.daily_totals_differ(reference, [
     {'relation': ref('agg_sku_ranking__weekly'), 'date_column': 'period_start',
      'measures': {'units': 'units_sold', 'revenue_fen': 'product_revenue_yuan * 100'}},
-], ['units', 'revenue_fen']) }}
+]) }}
