@@ -1,7 +1,7 @@
 # The two set-up commands of the README:
 #   make demo   generate ~30 days of demo data, load it into DuckDB, dbt build, print a summary
-#   make test   the whole test suite: ruff, sqlfluff, pytest (which builds the dbt project on
-#               DuckDB and PostgreSQL over a small generated dataset)
+#   make test   the whole test suite: ruff, sqlfluff, structural gates, pytest (which builds the
+#               dbt project on DuckDB and PostgreSQL over a small generated dataset)
 # Both create the virtualenv .venv from pyproject.toml + requirements.lock on first use.
 
 PYTHON ?= python3
@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint sqlfluff pytest install clean
+.PHONY: demo test lint sqlfluff gates pytest install clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shoplens demo
 
-test: lint sqlfluff pytest
+test: lint sqlfluff gates pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src pytests
@@ -31,8 +31,17 @@ lint: $(STAMP)
 sqlfluff: $(STAMP)
 	SHOPLENS_DUCKDB_PATH=:memory: $(BIN)/sqlfluff lint --processes 2 models tests analyses
 
+# Structural gates: dbt-score's rules (src/shoplens/gates.py; config and exceptions in
+# pyproject.toml [tool.dbt-score]) over the manifest of a `dbt parse` into a throwaway folder.
+# Any violation fails.
+gates: $(STAMP)
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	SHOPLENS_DUCKDB_PATH=:memory: $(BIN)/dbt parse --quiet --target duckdb \
+		--target-path "$$tmp/target" --log-path "$$tmp/logs" && \
+	$(BIN)/dbt-score lint --manifest "$$tmp/target/manifest.json"
+
 pytest: $(STAMP)
-	$(BIN)/python -m pytest -n auto --durations=10
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=10
 
 clean:
 	rm -rf $(VENV) target logs data artifacts
