@@ -9,6 +9,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -156,3 +157,59 @@ def use_warehouse(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Ware
     for key in ("SHOPLENS_DUCKDB_PATH", "SHOPLENS_SCHEMA", "SHOPLENS_RAW_SCHEMA"):
         monkeypatch.setenv(key, warehouse.env[key])
     return warehouse
+
+
+# The demo dataset (what `make demo` builds, on a fixed start date so runs are repeatable), built
+# once per engine and shared by the tests that read it (metric consistency, Great Expectations).
+# Each engine's build is an xdist group, so it runs on one worker while other tests go on.
+DEMO_START = date(2026, 10, 1)
+DEMO_DAYS = 30
+DEMO_USERS = 5000
+DEMO_SEED = 42
+
+
+@dataclass
+class DemoWarehouse(Warehouse):
+    """A warehouse holding the demo dataset, built by `dbt build`; target/ holds its manifest."""
+
+    @property
+    def target_path(self) -> Path:
+        return self.tmp / "target"
+
+
+@pytest.fixture(scope="session")
+def demo_landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from shoplens.generate import GeneratorConfig, generate
+
+    out = tmp_path_factory.mktemp("demo") / "landing"
+    generate(
+        GeneratorConfig(
+            out_dir=out, users=DEMO_USERS, days=DEMO_DAYS, start_date=DEMO_START, seed=DEMO_SEED
+        )
+    )
+    return out
+
+
+@pytest.fixture(
+    scope="session",
+    params=[
+        pytest.param(engine, marks=pytest.mark.xdist_group(f"demo_{engine}")) for engine in ENGINES
+    ],
+)
+def demo_warehouse(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    demo_landing: Path,
+) -> Iterator[DemoWarehouse]:
+    """The demo dataset loaded and built (`dbt build`) on each engine."""
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_available")
+    base = make_warehouse(request.param, tmp_path_factory.mktemp(f"demo_{request.param}"))
+    wh = DemoWarehouse(base.engine, base.env, base.tmp)
+    try:
+        wh.run("shoplens", "load", str(demo_landing), "--target", wh.engine)
+        wh.dbt("build")
+        yield wh
+    finally:
+        if wh.engine == "postgres":
+            _drop_postgres_schemas(wh.schema)

@@ -1,4 +1,4 @@
-"""The `shoplens` command line: generate, load, demo, summary, bench."""
+"""The `shoplens` command line: generate, load, demo, summary, validate, bench."""
 
 from __future__ import annotations
 
@@ -275,6 +275,44 @@ def summary(target: str) -> None:
     from shoplens.summary import print_summary
 
     print_summary(target, out)
+
+
+@main.command()
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--docs-dir",
+    "docs_dirs",
+    type=click.Path(path_type=Path, file_okay=False),
+    multiple=True,
+    help="Folder for the Data Docs (repeatable)  [default: artifacts/gx_data_docs/<target>]",
+)
+def validate(target: str, docs_dirs: tuple[Path, ...]) -> None:
+    """Great Expectations checkpoint over the public marts (expectations/marts.yml)."""
+    from rich.table import Table
+
+    from shoplens.expectations import default_docs_dir, validate_marts
+
+    report = validate_marts(target, docs_dirs or [default_docs_dir(target)])
+    table = Table("mart", "expectations", "failed", title=f"{report.schema} ({target})")
+    for mart in report.marts:
+        failed = f"[bold red]{mart.failed}[/]" if mart.failed else "0"
+        table.add_row(mart.mart, str(mart.expectations), failed)
+    out.print(table)
+    for failure in report.failures:
+        out.print(f"FAILED {failure.mart}: {failure.expectation}: {failure.detail}", markup=False)
+    out.print(f"Data Docs: {report.docs_index}", highlight=False)
+    if not report.success:
+        failed_marts = len({f.mart for f in report.failures})
+        raise ShoplensError(
+            f"{len(report.failures)} of {report.expectations} expectations failed on "
+            f"{failed_marts} mart(s) in {report.schema} ({target}): see above and the Data Docs"
+        )
+    out.print(
+        f"all {report.expectations} expectations passed on {len(report.marts)} marts",
+        highlight=False,
+    )
 
 
 @main.command()
