@@ -117,6 +117,8 @@ class Warehouse(Protocol):
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]: ...
 
+    def records(self, sql: str) -> list[dict[str, Any]]: ...
+
     def close(self) -> None: ...
 
 
@@ -200,6 +202,11 @@ class DuckDBWarehouse(_RawTables):
         cursor = self.con.execute(sql, list(params))
         return cursor.fetchall() if cursor.description else []
 
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def close(self) -> None:
         self.con.close()
 
@@ -271,6 +278,12 @@ class PostgresWarehouse(_RawTables):
         with self.con.cursor() as cur:
             cur.execute(sql, tuple(params))
             return cur.fetchall() if cur.description else []
+
+    def records(self, sql: str) -> list[dict[str, Any]]:
+        with self.con.cursor() as cur:
+            cur.execute(sql)
+            names = [column[0] for column in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
     def close(self) -> None:
         self.con.close()

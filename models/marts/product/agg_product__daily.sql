@@ -6,9 +6,9 @@ fct_page_views as (
 
 ),
 
-int_events_sessionized as (
+fct_cart_additions as (
 
-    select * from {{ ref('int_events_sessionized') }}
+    select * from {{ ref('fct_cart_additions') }}
 
 ),
 
@@ -61,12 +61,11 @@ views as (
 carts as (
 
     select
-        event_date as metric_date,
+        added_date as metric_date,
         product_id,
         count(*) as product_add_to_carts
-    from int_events_sessionized
-    where event_name = 'add_to_cart'
-    group by event_date, product_id
+    from fct_cart_additions
+    group by added_date, product_id
 
 ),
 

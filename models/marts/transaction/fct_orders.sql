@@ -46,6 +46,25 @@ units as (
 
 ),
 
+paid_order_numbers as (
+
+    -- Each paid order's number among its buyer's paid orders of the same ISO week (Monday
+    -- start) and calendar month, by payment time: repurchase (復購率) counts buyers whose
+    -- number 2 exists.
+    select
+        order_id,
+        row_number() over (
+            partition by person_id, cast({{ dbt.date_trunc('week', 'paid_date') }} as date)
+            order by paid_at, order_id
+        ) as paid_order_number_in_week,
+        row_number() over (
+            partition by person_id, cast({{ dbt.date_trunc('month', 'paid_date') }} as date)
+            order by paid_at, order_id
+        ) as paid_order_number_in_month
+    from int_orders_paid
+
+),
+
 successful_refunds as (
 
     select
@@ -82,7 +101,10 @@ final as (
             ~ ' else 0 end'
         ) }} as net_yuan,
         int_orders_tracked.submit_session_id,
-        fct_sessions.channel
+        fct_sessions.channel,
+        coalesce(int_orders_tracked.has_pay_success, false) as has_tracked_pay_success,
+        cast(paid_order_numbers.paid_order_number_in_week as integer) as paid_order_number_in_week,
+        cast(paid_order_numbers.paid_order_number_in_month as integer) as paid_order_number_in_month
     from stg_order_system__orders
     left join int_orders_paid
         on stg_order_system__orders.order_id = int_orders_paid.order_id
@@ -94,6 +116,8 @@ final as (
         on stg_order_system__orders.order_id = int_orders_tracked.order_id
     left join fct_sessions
         on int_orders_tracked.submit_session_id = fct_sessions.session_id
+    left join paid_order_numbers
+        on stg_order_system__orders.order_id = paid_order_numbers.order_id
 
 )
 
