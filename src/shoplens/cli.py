@@ -315,6 +315,97 @@ def validate(target: str, docs_dirs: tuple[Path, ...]) -> None:
     )
 
 
+@main.group()
+def metrics() -> None:
+    """The semantic layer: the metric catalog and the consistency check of the marts."""
+
+
+TARGET_PATH_OPTION = click.option(
+    "--target-path",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("target"),
+    show_default=True,
+    help="dbt's target folder holding manifest.json and semantic_manifest.json.",
+)
+
+
+@metrics.command("check")
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@TARGET_PATH_OPTION
+def metrics_check(target: str, target_path: Path) -> None:
+    """Compare every mart column that reports a metric with the semantic layer's answer.
+
+    Reads the marts `dbt build` made (its manifest in --target-path) and runs each saved query of
+    the semantic layer; counts must match exactly, money to the fen, rates to 1e-9.
+    """
+    from rich.table import Table
+
+    from shoplens.consistency import check_consistency
+
+    results = check_consistency(target, target_path)
+    per_mart: dict[str, list[Any]] = {}
+    for result in results:
+        per_mart.setdefault(result.check.mart, []).append(result)
+    table = Table("mart", "columns checked", "rows compared", "disagreeing", title=target)
+    for mart, checks in sorted(per_mart.items()):
+        bad = sum(not r.ok for r in checks)
+        table.add_row(
+            mart,
+            str(len(checks)),
+            f"{sum(r.rows for r in checks):,}",
+            f"[bold red]{bad}[/]" if bad else "0",
+        )
+    out.print(table)
+    failures = [r for r in results if not r.ok]
+    for result in failures:
+        out.print(f"DISAGREES {result.describe()}", markup=False, highlight=False)
+    if failures:
+        raise ShoplensError(
+            f"{len(failures)} of {len(results)} mart columns disagree with the semantic layer "
+            f"({', '.join(sorted({f'{r.check.metric} in {r.check.mart}' for r in failures}))})"
+        )
+    out.print(
+        f"all {len(results)} mart columns agree with the semantic layer "
+        f"({sum(r.rows for r in results):,} rows)",
+        highlight=False,
+    )
+
+
+@metrics.command("catalog")
+@TARGET_PATH_OPTION
+@click.option(
+    "--check", "check_only", is_flag=True, help="Fail if the committed catalog is out of date."
+)
+def metrics_catalog(target_path: Path, check_only: bool) -> None:
+    """Write the metric catalog (docs/metric_catalog.md and the dbt docs overview page).
+
+    Runs `dbt parse` first, so the catalog follows the semantic layer's YAML as it is now.
+    """
+    from shoplens.catalog import stale_files, write_catalog
+    from shoplens.consistency import load_manifest
+    from shoplens.dbt import project_dir, run_dbt
+
+    run_dbt(["parse", "--quiet", "--target-path", str(target_path)], target="duckdb")
+    root = project_dir()
+    manifest = load_manifest(root / target_path)
+    if check_only:
+        stale = stale_files(manifest, root)
+        if stale:
+            raise ShoplensError(
+                f"the metric catalog is out of date ({', '.join(map(str, stale))}): "
+                "run `shoplens metrics catalog` and commit the result"
+            )
+        out.print("the metric catalog is up to date", highlight=False)
+        return
+    changed = write_catalog(manifest, root)
+    out.print(
+        f"wrote {', '.join(map(str, changed))}" if changed else "the catalog was up to date",
+        highlight=False,
+    )
+
+
 @main.command()
 @click.option("--users", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)

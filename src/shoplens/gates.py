@@ -182,6 +182,15 @@ def public_model_without_contract(model: Model) -> RuleViolation | None:
 
 
 @_gate
+def mart_not_public(model: Model) -> RuleViolation | None:
+    """Every mart is public, so the contract and column-description rules reach it (the marts are
+    what BI tools and reports read; a private mart belongs in intermediate)."""
+    if _layer(model)[0] == "marts" and model.access != "public":
+        return RuleViolation("a mart without `access: public` (or move it to intermediate).")
+    return None
+
+
+@_gate
 def undocumented_source(source: Source) -> RuleViolation | None:
     """Every source has a description [fct_undocumented_sources]."""
     if not source.source_description.strip():

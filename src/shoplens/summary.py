@@ -25,11 +25,10 @@ def summary_queries() -> dict[str, str]:
         """,
         "events": f"""
             select
-                min(event_date), max(event_date), count(*),
-                sum(case when is_conforming then 1 else 0 end),
-                sum(case when is_client_time_implausible then 1 else 0 end),
-                count(distinct anonymous_id_hash)
-            from {staging}.stg_mini_program__events
+                min(event_date), max(event_date), sum(events), sum(conforming_events),
+                sum(implausible_time_events),
+                (select count(distinct anonymous_id_hash) from {marts}.fct_sessions)
+            from {marts}.agg_quality__tracking_plan_daily
         """,
         "violations": f"""
             select plan_violations, count(*) as events
@@ -77,11 +76,10 @@ def summary_queries() -> dict[str, str]:
         """,
         "orders": f"""
             select
-                (select count(*) from {staging}.stg_order_system__orders),
-                (select count(*) from {staging}.stg_order_system__payments),
-                (select count(*) from {staging}.stg_order_system__payments
-                 where payment_status = 'success'),
-                (select count(*) from {staging}.stg_order_system__refunds)
+                (select count(*) from {marts}.fct_orders),
+                (select count(*) from {marts}.fct_payments),
+                (select count(*) from {marts}.fct_payments where is_success),
+                (select count(*) from {marts}.fct_refunds)
         """,
     }
 
@@ -109,7 +107,7 @@ def print_summary(target: str, console: Console) -> None:
     share = f"{(conforming or 0) / events:.2%}" if events else "-"
     table.add_row("events staged / conforming", f"{n(events)} / {n(conforming)} ({share})")
     table.add_row("events with implausible client time", n(implausible))
-    table.add_row("devices (anonymous ids)", n(devices))
+    table.add_row("devices with a session (anonymous ids)", n(devices))
     if traffic:
         day, dau, wau, mau, new, sessions, pv, stay, day1 = traffic
         table.add_row(f"{day}: DAU / WAU / MAU (活躍用戶)", f"{n(dau)} / {n(wau)} / {n(mau)}")
