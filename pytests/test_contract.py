@@ -52,6 +52,7 @@ COLUMN_KEYS = {
     "config",
     "constraints",
     "quote",
+    "granularity",  # a time-spine column's grain (MetricFlow)
 }
 
 
