@@ -163,7 +163,7 @@ def use_warehouse(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Ware
 # once per engine and shared by the tests that read it (metric consistency, Great Expectations).
 # Each engine's build is an xdist group, so it runs on one worker while other tests go on.
 DEMO_START = date(2026, 10, 1)
-DEMO_DAYS = 30
+DEMO_DAYS = 32  # so that day-30 retention has complete cohorts to compare
 DEMO_USERS = 5000
 DEMO_SEED = 42
 

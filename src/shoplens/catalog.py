@@ -120,7 +120,7 @@ def render(manifest: dict[str, Any]) -> str:
                 meta.get("unit", ""),
                 meta.get("grain", ""),
                 marts,
-                meta.get("spec_id", ""),
+                ", ".join([meta.get("spec_id", ""), *meta.get("spec_also", [])]),
             )
             row = (c if "<br>" in c else _cell(c) for c in cells)
             lines.append("| " + " | ".join(row) + " |")

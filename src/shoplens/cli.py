@@ -358,38 +358,51 @@ def metrics_check(target: str, target_path: Path) -> None:
             f"[bold red]{bad}[/]" if bad else "0",
         )
     out.print(table)
+    for result in results:
+        if result.mismatches:
+            out.print(f"DISAGREES {result.describe()}", markup=False, highlight=False)
+        elif result.empty:
+            label = "EMPTY (allowed)" if result.ok else "EMPTY"
+            out.print(f"{label} {result.describe()}", markup=False, highlight=False)
     failures = [r for r in results if not r.ok]
-    for result in failures:
-        out.print(f"DISAGREES {result.describe()}", markup=False, highlight=False)
     if failures:
         raise ShoplensError(
-            f"{len(failures)} of {len(results)} mart columns disagree with the semantic layer "
+            f"{len(failures)} of {len(results)} mart columns fail the check "
             f"({', '.join(sorted({f'{r.check.metric} in {r.check.mart}' for r in failures}))})"
         )
+    empty = sum(r.empty for r in results)
     out.print(
         f"all {len(results)} mart columns agree with the semantic layer "
-        f"({sum(r.rows for r in results):,} rows)",
+        f"({sum(r.rows for r in results):,} rows"
+        + (f"; {empty} with nothing to compare, allowed" if empty else "")
+        + ")",
         highlight=False,
     )
 
 
 @metrics.command("catalog")
-@TARGET_PATH_OPTION
 @click.option(
     "--check", "check_only", is_flag=True, help="Fail if the committed catalog is out of date."
 )
-def metrics_catalog(target_path: Path, check_only: bool) -> None:
+def metrics_catalog(check_only: bool) -> None:
     """Write the metric catalog (docs/metric_catalog.md and the dbt docs overview page).
 
-    Runs `dbt parse` first, so the catalog follows the semantic layer's YAML as it is now.
+    Runs `dbt parse` into a temporary folder first (your target/ is left alone), so the catalog
+    follows the semantic layer's YAML as it is now.
     """
+    import tempfile
+
     from shoplens.catalog import stale_files, write_catalog
     from shoplens.consistency import load_manifest
     from shoplens.dbt import project_dir, run_dbt
 
-    run_dbt(["parse", "--quiet", "--target-path", str(target_path)], target="duckdb")
     root = project_dir()
-    manifest = load_manifest(root / target_path)
+    with tempfile.TemporaryDirectory(prefix="shoplens-catalog-") as tmp:
+        run_dbt(
+            ["parse", "--quiet", "--target-path", f"{tmp}/target", "--log-path", f"{tmp}/logs"],
+            target="duckdb",
+        )
+        manifest = load_manifest(Path(tmp) / "target")
     if check_only:
         stale = stale_files(manifest, root)
         if stale:

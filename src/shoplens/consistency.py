@@ -11,12 +11,17 @@ mart, or some of its columns, from the metrics; their `config.meta` says which:
     long: {column, key, values}           metrics compared with one mart column, each on the rows
                                           whose `key` column holds its value in `values`
     rank: {column, metric, order_by}      a rank recomputed from the query's columns per period
-    mart_rows_only: true                  compare on the mart's rows only (metrics defined only
-                                          on complete days, cumulative metrics on every day)
+    allow_empty: <reason>                 a column whose rows are all empty passes (with the reason)
+    semantic_rows_where_nonzero: m        keep the semantic layer's rows only where metric m is
+                                          non-zero (a cumulative metric has a value on every day
+                                          of the time spine; the mart has the days with activity)
 
 Tolerances follow each metric's `unit` (its meta): counts exactly, money to the fen, rates and
 other ratios to 1e-9. A row missing on one side reads as zero for counts and money and as null
-for rates, so a mart that drops or invents a row is caught too.
+for rates, so a mart that drops or invents a row is caught too; a null in a mart row that exists
+equals only a null (a mart null where the semantic layer says 0 is a difference). A key twice on
+either side is an error, and so is a column whose rows are all empty (zero or null) on both
+sides — it compared nothing — unless the saved query allows it with a reason.
 """
 
 from __future__ import annotations
@@ -32,10 +37,11 @@ from typing import Any
 
 from shoplens.errors import ShoplensError
 from shoplens.semantic import SemanticLayer
-from shoplens.warehouse import connect
+from shoplens.warehouse import connect, database_errors, existing_duckdb_path
 
 FEN = Decimal("0.005")
 RATE_TOLERANCE = 1e-9
+MISSING = object()  # no row for the key on that side
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class ColumnCheck:
     unit: str
     mart: str
     column: str
+    allow_empty: str | None = None  # why this column may have nothing to compare
 
 
 @dataclass
@@ -60,13 +67,25 @@ class Mismatch:
 class ColumnResult:
     check: ColumnCheck
     rows: int = 0
+    informative: int = 0  # rows with a non-zero, non-null value on either side
     mismatches: list[Mismatch] = field(default_factory=list)
 
     @property
+    def empty(self) -> bool:
+        return self.informative == 0
+
+    @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and (not self.empty or bool(self.check.allow_empty))
 
     def describe(self) -> str:
+        if not self.mismatches:
+            allowed = f"; allowed: {self.check.allow_empty}" if self.check.allow_empty else ""
+            return (
+                f"metric {self.check.metric} in {self.check.mart}.{self.check.column}: all "
+                f"{self.rows} rows are empty (zero or null) on both sides (saved query "
+                f"{self.check.saved_query}), so nothing was compared{allowed}"
+            )
         first = self.mismatches[0]
         return (
             f"metric {self.check.metric} disagrees with {self.check.mart}.{self.check.column} "
@@ -77,7 +96,7 @@ class ColumnResult:
 
 
 def _show(value: Any) -> str:
-    return "no row" if value is None else str(value)
+    return "no row" if value is MISSING else "null" if value is None else str(value)
 
 
 def load_manifest(target_path: Path) -> dict[str, Any]:
@@ -110,12 +129,34 @@ def _key_part(value: Any) -> str:
 
 def _equal(unit: str, mart: Any, semantic: Any) -> bool:
     if unit in ("count", "money"):
-        a, b = Decimal(str(mart or 0)), Decimal(str(semantic or 0))
+        if mart is None:  # a null in an existing mart row: only a null (or no row) matches
+            return semantic is None or semantic is MISSING
+        a = Decimal(str(0 if mart is MISSING else mart))
+        b = Decimal(str(0 if semantic in (None, MISSING) else semantic))
         return a == b if unit == "count" else abs(a - b) < FEN
+    mart = None if mart is MISSING else mart
+    semantic = None if semantic is MISSING else semantic
     if mart is None or semantic is None:
         return mart is None and semantic is None
     a, b = float(mart), float(semantic)
     return abs(a - b) <= RATE_TOLERANCE * max(1.0, abs(a), abs(b))
+
+
+def _informative(value: Any) -> bool:
+    return value is not None and value is not MISSING and value != 0
+
+
+def _index(rows: list[dict[str, Any]], key: Any, what: str) -> dict[Any, dict[str, Any]]:
+    """Rows by key; a key twice is an error (a mart with a duplicated row must not pass)."""
+    indexed: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        k = key(row)
+        if k in indexed:
+            parts = [p for part in k for p in (part if isinstance(part, tuple) else (part,))]
+            shown = ", ".join(str(p) for p in parts if p is not None)
+            raise ShoplensError(f"{what} has the key ({shown}) twice: a duplicated row")
+        indexed[k] = row
+    return indexed
 
 
 def _rank(rows: list[dict[str, Any]], period: str, order_by: list[str], column: str) -> None:
@@ -166,7 +207,10 @@ def _plan(query: dict[str, Any], units: dict[str, dict[str, Any]]) -> list[tuple
         unit = units.get(metric, {}).get("unit")
         if unit is None:
             raise ShoplensError(f"metric {metric} has no meta.unit (count, money, rate, ...)")
-        pairs.append((metric, ColumnCheck(query["name"], metric, unit, meta["mart"], column)))
+        check = ColumnCheck(
+            query["name"], metric, unit, meta["mart"], column, meta.get("allow_empty")
+        )
+        pairs.append((metric, check))
     rank = meta.get("rank")
     if rank:
         check = ColumnCheck(query["name"], rank["metric"], "count", meta["mart"], rank["column"])
@@ -191,26 +235,32 @@ def check_saved_query(
     long = meta.get("long") or {"key": None, "values": {}}
 
     semantic_rows = warehouse.records(layer.sql(saved_query=query["name"]))
+    nonzero = meta.get("semantic_rows_where_nonzero")
+    if nonzero:
+        semantic_rows = [row for row in semantic_rows if _informative(row[nonzero])]
     rank = meta.get("rank")
     if rank:
         _rank(semantic_rows, keys[0], rank["order_by"], rank["column"])
-    semantic = {tuple(_key_part(row[k]) for k in keys): row for row in semantic_rows}
+    semantic = _index(
+        semantic_rows,
+        lambda row: tuple(_key_part(row[k]) for k in keys),
+        f"the semantic layer's answer to {query['name']}",
+    )
 
     mart_rows = warehouse.records(f"select * from {node['relation_name']}")
     for column, value in (meta.get("filter") or {}).items():
         mart_rows = [row for row in mart_rows if _key_part(row[column]) == _key_part(value)]
     # Keyed by the query's grain and, for a long mapping, the value of its key column.
-    mart = {
-        (
+    mart = _index(
+        mart_rows,
+        lambda row: (
             tuple(_key_part(row[k]) for k in mart_keys),
             _key_part(row[long["key"]]) if long["key"] else None,
-        ): row
-        for row in mart_rows
-    }
-    grain = {key for key, _ in mart}
-    if not meta.get("mart_rows_only"):
-        grain |= semantic.keys()
+        ),
+        f"mart {meta['mart']}",
+    )
     # Null keys (e.g. orders without a paid_date) are not mart rows.
+    grain = {key for key, _ in mart} | semantic.keys()
     compared = sorted(key for key in grain if "None" not in key)
 
     results = []
@@ -220,9 +270,10 @@ def check_saved_query(
         for key in compared:
             mart_row = mart.get((key, _key_part(long_value) if long_value else None))
             semantic_row = semantic.get(key)
-            mart_value = mart_row[check.column] if mart_row else None
-            semantic_value = semantic_row[name] if semantic_row else None
+            mart_value = mart_row[check.column] if mart_row else MISSING
+            semantic_value = semantic_row[name] if semantic_row else MISSING
             result.rows += 1
+            result.informative += _informative(mart_value) or _informative(semantic_value)
             if not _equal(check.unit, mart_value, semantic_value):
                 result.mismatches.append(Mismatch(key, mart_value, semantic_value))
         results.append(result)
@@ -232,12 +283,21 @@ def check_saved_query(
 def check_consistency(target: str, target_path: Path) -> list[ColumnResult]:
     """Every saved query's mart columns against the semantic layer, on one warehouse."""
     manifest = load_manifest(target_path)
+    built_for = manifest.get("metadata", {}).get("adapter_type")
+    if built_for != target:
+        raise ShoplensError(
+            f"{target_path / 'manifest.json'} was made for {built_for}, not {target}: pass "
+            f"--target-path of a `dbt build --target {target}`"
+        )
+    if target == "duckdb":
+        existing_duckdb_path()
     layer = SemanticLayer(target_path, target)
     warehouse = connect(target)
     try:
         results: list[ColumnResult] = []
         for query in saved_queries(manifest):
-            results.extend(check_saved_query(query, manifest, layer, warehouse))
+            with database_errors(target, f"the check of saved query {query['name']}"):
+                results.extend(check_saved_query(query, manifest, layer, warehouse))
     finally:
         warehouse.close()
     return results

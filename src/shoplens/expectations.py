@@ -222,13 +222,11 @@ class _DuckDBMarts(_Marts):
     def __init__(self, schema: str, workdir: Path) -> None:
         import duckdb
 
-        from shoplens.warehouse import duckdb_path
+        from shoplens.warehouse import existing_duckdb_path
 
         self.schema = schema
         self.workdir = workdir
-        path = duckdb_path()
-        if not path.is_file():
-            raise ShoplensError(f"no DuckDB file at {path}: build the warehouse first")
+        path = existing_duckdb_path()
         try:
             self.con = duckdb.connect(str(path), read_only=True)
         except duckdb.Error as exc:

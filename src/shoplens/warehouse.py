@@ -88,6 +88,14 @@ def duckdb_path() -> Path:
     return Path(os.environ.get("SHOPLENS_DUCKDB_PATH", "data/shoplens.duckdb"))
 
 
+def existing_duckdb_path() -> Path:
+    """The DuckDB file of a built warehouse; a one-line error (not a new empty file) if absent."""
+    path = duckdb_path()
+    if not path.is_file():
+        raise ShoplensError(f"no DuckDB file at {path}: build the warehouse first")
+    return path
+
+
 def table_columns(table: str) -> tuple[tuple[str, str], ...]:
     """(name, logical type) of a raw table as the loader creates it."""
     if table == contract.REJECTED_TABLE:
