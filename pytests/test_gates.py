@@ -5,11 +5,14 @@ model. Real tools, no mocks."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 from pathlib import Path
+
+import pytest
 
 from conftest import BIN, ROOT
 
@@ -70,3 +73,82 @@ def test_a_planted_violation_fails_the_gates(tmp_path: Path) -> None:
     ):
         assert f"shoplens.gates.{rule}:" in block, result.stdout
     assert f"Model {PLANTED} scored 0.0" in result.stdout
+
+
+def _mutated(manifest: dict, rule: str) -> tuple[dict, str]:
+    """A copy of the manifest with one violation of `rule`, and the item that must fail."""
+    data = json.loads(json.dumps(manifest))
+    nodes, sources = data["nodes"], data["sources"]
+    mart = nodes["model.shoplens.agg_traffic__daily"]
+    source = sources[min(sources)]
+    source_item = f"{source['source_name']}.{source['name']}"
+    if rule == "model_naming_conventions":
+        mart["name"] = mart["alias"] = "traffic_daily_without_prefix"
+        return data, "traffic_daily_without_prefix"
+    if rule == "mart_not_public":
+        mart["access"] = "protected"
+        return data, mart["name"]
+    if rule == "public_model_without_contract":
+        mart["config"]["contract"]["enforced"] = False
+        return data, mart["name"]
+    if rule == "undocumented_public_model_columns":
+        mart["columns"]["pv"]["description"] = ""
+        return data, mart["name"]
+    if rule == "undocumented_source":
+        source["source_description"] = ""
+        return data, source_item
+    if rule == "undocumented_source_table":
+        source["description"] = ""
+        return data, source_item
+    if rule == "source_without_freshness":
+        source["freshness"] = {"warn_after": {}, "error_after": {}}
+        source["config"]["freshness"] = None
+        return data, source_item
+    if rule == "exposure_depends_on_private_model":
+        exposure = next(iter(data["exposures"].values()))
+        exposure["depends_on"]["nodes"].append("model.shoplens.int_events_sessionized")
+        return data, exposure["name"]
+    raise AssertionError(rule)
+
+
+@pytest.fixture(scope="module")
+def parsed_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    work = tmp_path_factory.mktemp("gates")
+    env = {**os.environ, "SHOPLENS_DUCKDB_PATH": ":memory:"}
+    subprocess.run(
+        [str(BIN / "dbt"), "parse", "--quiet", "--target", "duckdb", "--target-path",
+         str(work / "target"), "--log-path", str(work / "logs")],
+        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    return json.loads((work / "target" / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "model_naming_conventions",
+        "mart_not_public",
+        "public_model_without_contract",
+        "undocumented_public_model_columns",
+        "undocumented_source",
+        "undocumented_source_table",
+        "source_without_freshness",
+        "exposure_depends_on_private_model",
+    ],
+)
+def test_each_rule_fails_on_its_violation(parsed_manifest: dict, rule: str, tmp_path: Path) -> None:
+    """The rules the planted mart above does not break, each on a manifest with one violation."""
+    data, item = _mutated(parsed_manifest, rule)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(data))
+    result = subprocess.run(
+        [str(BIN / "dbt-score"), "lint", "--manifest", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = ANSI.sub("", result.stdout)
+    assert result.returncode == 1, output + result.stderr
+    block = next((p for p in output.split("\n\n") if f": {item} " in p.splitlines()[0]), "")
+    assert f"shoplens.gates.{rule}:" in block, output
