@@ -35,31 +35,47 @@ stg_mini_program__events as (
 
 ),
 
+first_window as (
+
+    select min(bucket_start_at) as first_window_at
+    from agg_monitoring__10min
+
+),
+
+collector_clock as (
+
+    -- The window holding the collector's newest received_at is still filling: not complete.
+    select {{ shoplens.time_bucket('max(received_at)', 600) }} as incomplete_window_at
+    from stg_mini_program__events
+
+),
+
 bounds as (
 
     select
-        (select min(bucket_start_at) from agg_monitoring__10min) as first_window_at,
-        (
-            select {{ shoplens.time_bucket('max(received_at)', 600) }}
-            from stg_mini_program__events
-        ) as incomplete_window_at
+        first_window.first_window_at,
+        collector_clock.incomplete_window_at
+    from first_window
+    cross join collector_clock
 
 ),
 
 days as (
 
-    select cast(date_day as date) as window_day
-    from {{ ref('metricflow_time_spine') }}
+    select cast(spine.date_day as date) as window_day
+    from {{ ref('metricflow_time_spine') }} as spine
+    cross join bounds
     where
-        date_day >= (select cast(first_window_at as date) from bounds)
-        and date_day <= (select cast(incomplete_window_at as date) from bounds)
+        spine.date_day >= cast(bounds.first_window_at as date)
+        and spine.date_day <= cast(bounds.incomplete_window_at as date)
 
 ),
 
 slots as (
 
     {% for slot in range(144) %}
-        select {{ slot }} as slot{% if not loop.last %} union all{% endif %}
+        select {{ slot }} as slot
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -76,9 +92,10 @@ complete_windows as (
 
     select windows.window_start_at
     from windows
+    cross join bounds
     where
-        windows.window_start_at >= (select first_window_at from bounds)
-        and windows.window_start_at < (select incomplete_window_at from bounds)
+        windows.window_start_at >= bounds.first_window_at
+        and windows.window_start_at < bounds.incomplete_window_at
 
 ),
 
@@ -113,7 +130,8 @@ window_values as (
 offsets as (
 
     {% for k in range(1, max_offsets + 1) %}
-        select {{ k }} as k{% if not loop.last %} union all{% endif %}
+        select {{ k }} as k
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 
 ),
@@ -198,10 +216,16 @@ scored as (
         alert_rules.direction,
         alert_rules.severity,
         alert_rules.channels,
+        alert_rules.threshold_relative,
+        alert_rules.threshold_absolute,
+        alert_rules.threshold_zscore,
+        alert_rules.min_volume,
+        alert_rules.quiet_hours_start,
+        alert_rules.quiet_hours_end,
         evaluated.window_start_at,
         evaluated.metric_value,
-        coalesce(volumes.metric_value, 0) as volume,
         baselines.baseline_windows_found,
+        coalesce(volumes.metric_value, 0) as volume,
         case
             when alert_rules.baseline = 'static' then 1
             when alert_rules.baseline = 'same_window_last_week' then 1
@@ -222,13 +246,7 @@ scored as (
                     ) / (baselines.baseline_windows_found - 1),
                     0
                 ))
-        end as baseline_stddev,
-        alert_rules.threshold_relative,
-        alert_rules.threshold_absolute,
-        alert_rules.threshold_zscore,
-        alert_rules.min_volume,
-        alert_rules.quiet_hours_start,
-        alert_rules.quiet_hours_end
+        end as baseline_stddev
     from evaluated
     inner join alert_rules
         on evaluated.rule_id = alert_rules.rule_id
