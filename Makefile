@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint sqlfluff gates pytest install clean
+.PHONY: demo test lint sqlfluff gates pytest install browser clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,28 @@ demo: $(STAMP)
 	$(BIN)/shoplens demo
 
 test: lint sqlfluff gates pytest
+
+# Headless Chromium for the report and board tests (pytests/test_report.py, test_board.py):
+# Debian's chromium package and a CJK font for the screenshots, installed with apt-get when
+# /usr/bin/chromium is missing (needs root or sudo; nothing is downloaded by a test tool).
+CHROMIUM ?= /usr/bin/chromium
+CHROMIUM_PACKAGES := chromium fonts-wqy-zenhei
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then \
+		echo "chromium: $$($(CHROMIUM) --version 2>/dev/null)"; \
+	elif ! command -v apt-get >/dev/null 2>&1; then \
+		echo "error: $(CHROMIUM) is missing and apt-get is not available: install" \
+			"Chromium (Debian/Ubuntu package 'chromium') by hand, then run make test" >&2; \
+		exit 1; \
+	else \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo="sudo"; \
+		echo "installing $(CHROMIUM_PACKAGES) with apt-get (for the headless browser tests)"; \
+		$$sudo apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq \
+			$(CHROMIUM_PACKAGES) && \
+		/usr/bin/chromium --version; \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check src pytests
@@ -40,7 +62,7 @@ gates: $(STAMP)
 		--target-path "$$tmp/target" --log-path "$$tmp/logs" && \
 	$(BIN)/dbt-score lint --manifest "$$tmp/target/manifest.json"
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser
 	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=10
 
 clean:

@@ -293,6 +293,16 @@ SNAPSHOTS = {
     "is_clicked",
     "_marts.agg_transaction__daily_by_channel": "metric_date, channel, gmv_yuan, orders, "
     "paying_users, payment_success_rate",
+    # Monitoring marts recompute only the buckets that rows built or loaded since the last run
+    # touch (late events in the last batch land in buckets of earlier batches).
+    "_marts.agg_monitoring__10min": "bucket_start_at, bucket_start_local, payment_attempts, "
+    "successful_payments, payment_success_rate, paid_orders, gmv_yuan, pv, active_users",
+    "_marts.agg_monitoring__hourly": "bucket_start_at, payment_attempts, successful_payments, "
+    "paid_orders, gmv_yuan, pv, active_users",
+    "_marts.agg_monitoring__daily": "metric_date, payment_attempts, successful_payments, "
+    "paid_orders, gmv_yuan, pv, active_users",
+    "_marts.fct_alert_evaluations": "rule_id, window_start_at, metric_value, baseline_value, "
+    "baseline_windows_found, is_breach, is_alert",
 }
 
 

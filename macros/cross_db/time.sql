@@ -62,3 +62,40 @@
 {% macro spark__seconds_between(start_expr, end_expr) -%}
     (unix_micros({{ end_expr }}) - unix_micros({{ start_expr }})) / 1000000.0
 {%- endmacro %}
+
+
+{#
+    Start of the `seconds`-wide bucket holding a UTC timestamp, aligned on the Unix epoch (UTC).
+    For a reporting time zone whose offset is a whole multiple of the bucket (Asia/Shanghai,
+    UTC+8, and 10-minute or hourly buckets) these are exactly the reporting zone's buckets.
+#}
+{% macro time_bucket(ts_expr, seconds) -%}
+    {{ return(adapter.dispatch('time_bucket', 'shoplens')(ts_expr, seconds)) }}
+{%- endmacro %}
+
+{% macro duckdb__time_bucket(ts_expr, seconds) -%}
+    time_bucket(to_seconds({{ seconds }}), {{ ts_expr }}, timestamp '1970-01-01')
+{%- endmacro %}
+
+{% macro postgres__time_bucket(ts_expr, seconds) -%}
+    date_bin(interval '{{ seconds }} seconds', {{ ts_expr }}, timestamp '1970-01-01')
+{%- endmacro %}
+
+{% macro spark__time_bucket(ts_expr, seconds) -%}
+    timestamp_seconds(floor(unix_timestamp({{ ts_expr }}) / {{ seconds }}) * {{ seconds }})
+{%- endmacro %}
+
+
+{#
+    True when the wall-clock time of `ts_expr` (a timestamp already in the reporting zone) is in
+    [start, end), both 'HH:MM' text expressions; the range may wrap past midnight.
+#}
+{% macro minute_of_day_in(ts_expr, start_expr, end_expr) -%}
+    {%- set minute = '(extract(hour from ' ~ ts_expr ~ ') * 60 + extract(minute from ' ~ ts_expr ~ '))' -%}
+    {%- set start = '(cast(substring(' ~ start_expr ~ ', 1, 2) as integer) * 60 + cast(substring(' ~ start_expr ~ ', 4, 2) as integer))' -%}
+    {%- set stop = '(cast(substring(' ~ end_expr ~ ', 1, 2) as integer) * 60 + cast(substring(' ~ end_expr ~ ', 4, 2) as integer))' -%}
+    case
+        when {{ start }} <= {{ stop }} then {{ minute }} >= {{ start }} and {{ minute }} < {{ stop }}
+        else {{ minute }} >= {{ start }} or {{ minute }} < {{ stop }}
+    end
+{%- endmacro %}

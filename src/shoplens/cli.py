@@ -128,6 +128,13 @@ def _parse_incident(value: str) -> Any:
     metavar="START[,MINUTES[,RATE]]",
     help="Inject a payment-gateway outage (repeatable), e.g. 2026-09-15T20:00,20,0.4.",
 )
+@click.option(
+    "--purchase-multiplier",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1.0,
+    show_default=True,
+    help="Scale the share of sessions that go on to buy (more payments per 10 minutes).",
+)
 @click.option("--lost-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option("--duplicate-rate", type=click.FloatRange(0, 1), default=0.005, show_default=True)
 @click.option("--late-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True)
@@ -146,6 +153,7 @@ def generate(
     file_format: str,
     promotion_day: int,
     incidents: tuple[str, ...],
+    purchase_multiplier: float,
     lost_rate: float,
     duplicate_rate: float,
     late_rate: float,
@@ -167,6 +175,7 @@ def generate(
         file_format=file_format,
         promotion_day=None if promotion_day < 0 else promotion_day,
         incidents=tuple(_parse_incident(i) for i in incidents),
+        purchase_multiplier=purchase_multiplier,
         lost_rate=lost_rate,
         duplicate_rate=duplicate_rate,
         late_rate=late_rate,
@@ -466,6 +475,53 @@ def demo(users: int, days: int, seed: int, target: str, landing: Path, fresh: bo
     print_summary(target, out)
 
 
+@main.command()
+@click.argument("kind", type=click.Choice(["daily", "weekly"]))
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="Reporting day (weekly: any day of the ISO week).",
+)
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--out",
+    "out_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="HTML file to write  [default: artifacts/reports/<kind>-<first day>.html]",
+)
+def report(kind: str, day: datetime, target: str, out_path: Path | None) -> None:
+    """Write the daily or weekly report: one self-contained HTML file (日報 / 週報)."""
+    from shoplens.report import write_report
+
+    path = write_report(kind, day.date(), target, out_path)
+    out.print(f"wrote {path}", highlight=False)
+
+
+@main.command()
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8050, show_default=True)
+@click.option(
+    "--refresh",
+    type=click.IntRange(min=1),
+    default=60,
+    show_default=True,
+    help="Seconds between the page's reloads.",
+)
+def board(target: str, host: str, port: int, refresh: int) -> None:
+    """Serve the real-time board (實時看板) over the monitoring marts until Ctrl-C."""
+    from shoplens.board import serve
+
+    serve(target, host, port, refresh, on_ready=lambda url: out.print(f"board at {url}"))
+
+
 @main.group()
 def bench() -> None:
     """Benchmarks that print figures (no pass/fail)."""
@@ -485,6 +541,160 @@ def bench_generate(events: int, file_format: str, seed: int) -> None:
         f"{figures['seconds']:.2f} s = {figures['events_per_second']:,.0f} events/s",
         highlight=False,
     )
+
+
+# --- monitoring (issue 6): `shoplens monitor` and `shoplens replay` ---------------------------
+
+
+def _monitor_logging() -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+        force=True,
+    )
+
+
+def _monitor_config(
+    target: str, landing: Path | None, report_url: str | None, attempts: int, backoff: float
+) -> Any:
+    from shoplens.monitor import MonitorConfig
+
+    return MonitorConfig(
+        target=target,
+        landing=landing,
+        report_url=report_url,
+        attempts=attempts,
+        backoff_seconds=backoff,
+    )
+
+
+ATTEMPTS_OPTION = click.option(
+    "--attempts",
+    type=click.IntRange(min=1),
+    default=3,
+    show_default=True,
+    help="Tries per channel and notification.",
+)
+BACKOFF_OPTION = click.option(
+    "--backoff",
+    type=click.FloatRange(min=0),
+    default=2.0,
+    show_default=True,
+    help="Seconds before the first retry (doubling after each).",
+)
+
+
+@main.command()
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--landing",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Load new files from this landing folder first (default: no load).",
+)
+@click.option("--every", default=None, help="Run a cycle every interval (e.g. 5m) until Ctrl-C.")
+@click.option("--report-url", default=None, help="Report link in messages (?date=YYYY-MM-DD).")
+@ATTEMPTS_OPTION
+@BACKOFF_OPTION
+def monitor(
+    target: str,
+    landing: Path | None,
+    every: str | None,
+    report_url: str | None,
+    attempts: int,
+    backoff: float,
+) -> None:
+    """Load new data, build the monitoring marts, notify each new incident once (and recoveries).
+
+    One cycle by default (for cron or CI; exit code 2 with one line on an error); with --every,
+    a loop in which an error is logged and the next cycle still runs.
+    """
+    from shoplens.monitor import parse_every, run_cycle, run_forever
+
+    _monitor_logging()
+    config = _monitor_config(target, landing, report_url, attempts, backoff)
+    if every is None:
+        result = run_cycle(config)
+        out.print(result.summary(), highlight=False)
+        return
+    seconds = parse_every(every)
+    import signal
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)  # also when started in the background with SIGINT ignored
+    signal.signal(signal.SIGTERM, stop)  # a service manager's stop: the same clean exit
+    try:
+        run_forever(config, seconds)
+    except KeyboardInterrupt:
+        console.print("monitor stopped", highlight=False)
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--to", "landing", type=click.Path(path_type=Path), required=True)
+@click.option("--from", "start", required=True, help="Simulated start (ISO; local time if naive).")
+@click.option("--until", "until", required=True, help="Simulated end (ISO; local if naive).")
+@click.option("--step", default="10m", show_default=True, help="Simulated time per step.")
+@click.option(
+    "--history/--no-history",
+    default=True,
+    show_default=True,
+    help="First write everything before --from in one go.",
+)
+@click.option(
+    "--monitor", "with_monitor", is_flag=True, help="Run a monitor cycle after each step."
+)
+@click.option(
+    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
+)
+@click.option("--report-url", default=None, help="Report link in messages (with --monitor).")
+@ATTEMPTS_OPTION
+@BACKOFF_OPTION
+def replay(
+    source: Path,
+    landing: Path,
+    start: str,
+    until: str,
+    step: str,
+    history: bool,
+    with_monitor: bool,
+    target: str,
+    report_url: str | None,
+    attempts: int,
+    backoff: float,
+) -> None:
+    """Feed a generated landing folder SOURCE into --to in simulated time (rows at their
+    collector time), optionally with a monitor cycle after each step."""
+    from shoplens.monitor import parse_every, run_cycle
+    from shoplens.replay import Replay, parse_moment, steps
+
+    if with_monitor:
+        _monitor_logging()
+    begin, end = parse_moment(start), parse_moment(until)
+    if end <= begin:
+        raise ShoplensError("--until must be after --from")
+    feed = Replay(source, landing)
+    config = _monitor_config(target, landing, report_url, attempts, backoff)
+    if history:
+        rows = feed.write_until(begin, f"history-{begin:%Y%m%dT%H%M}")
+        out.print(f"history before {begin:%Y-%m-%d %H:%M} UTC: {rows:,} rows", highlight=False)
+    else:
+        feed.skip_until(begin)
+    at = begin
+    for step_end in steps(begin, end, parse_every(step)):
+        rows = feed.write_until(step_end, f"{at:%Y%m%dT%H%M%S}")
+        line = f"step {at:%Y-%m-%d %H:%M}–{step_end:%H:%M} UTC: {rows:,} rows"
+        if with_monitor:
+            line += "; " + run_cycle(config).summary()
+        out.print(line, highlight=False)
+        at = step_end
 
 
 if __name__ == "__main__":

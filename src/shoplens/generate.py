@@ -84,6 +84,10 @@ class GeneratorConfig:
     promotion_day: int | None = 10
     refund_rate: float = 0.04  # share of paid orders refunded (1-10 days after payment)
     incidents: tuple[IncidentSpec, ...] = ()
+    # Scales the share of interested sessions that go on to buy (add to cart / buy now), capped
+    # at certainty: more payments per 10-minute window without a larger population (1.0 keeps
+    # the default output byte for byte).
+    purchase_multiplier: float = 1.0
 
 
 @dataclass
@@ -628,6 +632,8 @@ class _Simulation:
             raise ValueError(f"file_format must be one of {contract.FILE_FORMATS}")
         if config.users < 1 or config.days < 1:
             raise ValueError("users and days must be >= 1")
+        if config.purchase_multiplier <= 0:
+            raise ValueError("purchase_multiplier must be > 0")
         self.cfg = config
         self.rng = np.random.default_rng(config.seed)
         self.tz = ZoneInfo(config.reporting_tz)
@@ -915,6 +921,23 @@ class _Simulation:
 
     # -- one pass: sessions -> events, orders, payments ----------------------------------------
 
+    def _purchase_probabilities(self, promo: bool) -> tuple[float, float, float, float]:
+        """P(add to cart | product detail seen), P(checkout | cart), P(buy now | no cart) and a
+        factor on P(interested: views product details).
+
+        `purchase_multiplier` m scales the share of sessions that check out by m: the cart
+        probability grows first, then the checkout probability, each capped at certainty; what
+        is left of m raises the share of interested sessions (itself capped at certainty), so
+        checkouts grow about m-fold up to about 30x. Buy now scales by m too."""
+        p_cart, p_ck, p_buynow = (0.2, 0.55, 0.015) if promo else (0.13, 0.46, 0.015)
+        m = self.cfg.purchase_multiplier
+        if m == 1.0:
+            return p_cart, p_ck, p_buynow, 1.0
+        checkout = min(1.0, p_cart * p_ck * m)
+        scaled_cart = min(1.0, p_cart * m)
+        interest = m * p_cart * p_ck / checkout  # what certainty left over: more interest
+        return scaled_cart, checkout / scaled_cart, min(1.0, p_buynow * m), interest
+
     def _run_pass(self, d: int, sess: dict) -> dict | None:
         rng = self.rng
         ns = len(sess["dev"])
@@ -930,14 +953,17 @@ class _Simulation:
         r = rng.random((ns, 12))
         has_home = normal & np.where(share, r[:, 0] < 0.3, r[:, 0] < 0.88)
         n_browse = np.where(normal, rng.poisson(1.1 if not promo else 1.5, ns), 0)
-        interested = normal & (r[:, 1] < np.where(share, 0.92, 0.56))
+        p_cart, p_ck, p_buynow, interest = self._purchase_probabilities(promo)
+        p_interested = np.where(share, 0.92, 0.56)
+        if interest != 1.0:
+            p_interested = np.minimum(1.0, p_interested * interest)
+        interested = normal & (r[:, 1] < p_interested)
         n_detail = np.where(interested, np.minimum(rng.geometric(0.42, ns), 8), 0)
-        p_cart = 0.2 if promo else 0.13
         cart = (n_detail > 0) & (r[:, 2] < p_cart)
         n_add = np.minimum(1 + (r[:, 3] < 0.3), n_detail) * cart
-        buynow = (n_detail > 0) & ~cart & (r[:, 4] < 0.015)
+        buynow = (n_detail > 0) & ~cart & (r[:, 4] < p_buynow)
         cart_page = cart | (normal & (r[:, 5] < 0.04))
-        ck = cart & (r[:, 6] < (0.55 if promo else 0.46))
+        ck = cart & (r[:, 6] < p_ck)
         checkout_page = ck | buynow
         submit = checkout_page & (r[:, 7] < 0.9)
         pay_now = submit & (r[:, 8] < 0.92)
@@ -2204,8 +2230,8 @@ def _config_dict(config: GeneratorConfig) -> dict:
     out = {}
     for key in GeneratorConfig.__dataclass_fields__:
         value = getattr(config, key)
-        if key == "out_dir":
-            continue
+        if key == "out_dir" or (key == "purchase_multiplier" and value == 1.0):
+            continue  # the default multiplier is left out: default output stays as it was
         if key == "incidents":
             value = [
                 {

@@ -1,0 +1,194 @@
+{#
+    The monitoring metrics (spec/metrics.md, 業務監控) per time bucket: payment attempts and
+    successes (finished attempts by creation time), payment success rate, paid orders and GMV
+    (by payment time), page views and active users (by event time). `grain` is '10min' or 'hour'
+    (UTC-aligned buckets, see time_bucket; one row per bucket with data) or 'day' (reporting
+    date). One definition for agg_monitoring__10min, __hourly and __daily.
+
+    Incremental: each row records how far its inputs had been built (_events_through: the
+    newest _sessionized_at of int_events_sessionized; _orders_through: the newest _loaded_at of
+    the staged payments and orders). A run recomputes every bucket from the earliest one that
+    rows built or loaded since then touch — late events and late payments included — and
+    nothing before it, so its cost grows with what arrived, not with history.
+#}
+
+{% macro monitoring_bucket(ts_expr, grain) -%}
+    {%- if grain == '10min' -%}
+        {{ shoplens.time_bucket(ts_expr, 600) }}
+    {%- elif grain == 'hour' -%}
+        {{ shoplens.time_bucket(ts_expr, 3600) }}
+    {%- elif grain == 'day' -%}
+        {{ shoplens.to_reporting_date(ts_expr) }}
+    {%- else -%}
+        {{ exceptions.raise_compiler_error("monitoring grain must be 10min, hour or day, not " ~ grain) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro monitoring_metrics(grain) %}
+{%- set bucket = 'metric_date' if grain == 'day' else 'bucket_start_at' -%}
+with
+
+int_events_sessionized as (
+
+    select * from {{ ref('int_events_sessionized') }}
+
+),
+
+fct_payments as (
+
+    select * from {{ ref('fct_payments') }}
+
+),
+
+int_orders_paid as (
+
+    select * from {{ ref('int_orders_paid') }}
+
+),
+
+stg_order_system__payments as (
+
+    select * from {{ ref('stg_order_system__payments') }}
+
+),
+
+stg_order_system__orders as (
+
+    select * from {{ ref('stg_order_system__orders') }}
+
+),
+
+{% if is_incremental() %}
+
+    watermarks as (
+
+        select
+            max(_events_through) as events_through,
+            max(_orders_through) as orders_through
+        from {{ this }}
+
+    ),
+
+    changed_buckets as (
+
+        select {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket
+        from int_events_sessionized
+        where _sessionized_at > (select events_through from watermarks)
+        union all
+        select {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket
+        from stg_order_system__payments
+        where _loaded_at > (select orders_through from watermarks)
+        union all
+        select {{ shoplens.monitoring_bucket('finished_at', grain) }} as bucket
+        from stg_order_system__payments
+        where _loaded_at > (select orders_through from watermarks) and finished_at is not null
+        union all
+        select {{ shoplens.monitoring_bucket('int_orders_paid.paid_at', grain) }} as bucket
+        from int_orders_paid
+        inner join stg_order_system__orders
+            on int_orders_paid.order_id = stg_order_system__orders.order_id
+        where stg_order_system__orders._loaded_at > (select orders_through from watermarks)
+
+    ),
+
+    recompute_from as (
+
+        select min(bucket) as bucket
+        from changed_buckets
+
+    ),
+
+{% endif %}
+
+events as (
+
+    select
+        {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket,
+        cast(sum(case when event_name = 'page_view' then 1 else 0 end) as bigint) as pv,
+        count(distinct person_id) as active_users
+    from int_events_sessionized
+    {%- if is_incremental() %}
+    where {{ shoplens.monitoring_bucket('event_at', grain) }} >= (select bucket from recompute_from)
+    {%- endif %}
+    group by {{ shoplens.monitoring_bucket('event_at', grain) }}
+
+),
+
+attempts as (
+
+    select
+        {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket,
+        count(*) as payment_attempts,
+        cast(sum(case when is_success then 1 else 0 end) as bigint) as successful_payments
+    from fct_payments
+    where
+        is_finished
+        {%- if is_incremental() %}
+        and {{ shoplens.monitoring_bucket('created_at', grain) }} >= (select bucket from recompute_from)
+        {%- endif %}
+    group by {{ shoplens.monitoring_bucket('created_at', grain) }}
+
+),
+
+paid as (
+
+    select
+        {{ shoplens.monitoring_bucket('paid_at', grain) }} as bucket,
+        count(*) as paid_orders,
+        cast(sum(payable_fen) as bigint) as gmv_fen
+    from int_orders_paid
+    {%- if is_incremental() %}
+    where {{ shoplens.monitoring_bucket('paid_at', grain) }} >= (select bucket from recompute_from)
+    {%- endif %}
+    group by {{ shoplens.monitoring_bucket('paid_at', grain) }}
+
+),
+
+bucket_keys as (
+
+    select bucket from events
+    union
+    select bucket from attempts
+    union
+    select bucket from paid
+
+),
+
+final as (
+
+    select
+        {%- if grain == 'day' %}
+        bucket_keys.bucket as metric_date,
+        {%- else %}
+        bucket_keys.bucket as bucket_start_at,
+        {{ shoplens.to_reporting_timestamp('bucket_keys.bucket') }} as bucket_start_local,
+        {{ shoplens.to_reporting_date('bucket_keys.bucket') }} as bucket_date,
+        {%- endif %}
+        coalesce(attempts.payment_attempts, 0) as payment_attempts,
+        coalesce(attempts.successful_payments, 0) as successful_payments,
+        {{ shoplens.ratio('attempts.successful_payments', 'attempts.payment_attempts') }} as payment_success_rate,
+        coalesce(paid.paid_orders, 0) as paid_orders,
+        {{ shoplens.fen_to_yuan('coalesce(paid.gmv_fen, 0)') }} as gmv_yuan,
+        coalesce(events.pv, 0) as pv,
+        coalesce(events.active_users, 0) as active_users,
+        (select max(_sessionized_at) from int_events_sessionized) as _events_through,
+        (
+            select max(_loaded_at)
+            from (
+                select _loaded_at from stg_order_system__payments
+                union all
+                select _loaded_at from stg_order_system__orders
+            ) as loads
+        ) as _orders_through
+    from bucket_keys
+    left join events
+        on bucket_keys.bucket = events.bucket
+    left join attempts
+        on bucket_keys.bucket = attempts.bucket
+    left join paid
+        on bucket_keys.bucket = paid.bucket
+
+)
+
+select * from final
+{% endmacro %}

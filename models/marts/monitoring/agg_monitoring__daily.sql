@@ -1,0 +1,3 @@
+{{ config(unique_key='metric_date') }}
+
+{{ shoplens.monitoring_metrics(grain='day') }}

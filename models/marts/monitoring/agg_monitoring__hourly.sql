@@ -1,0 +1,3 @@
+{{ config(unique_key='bucket_start_at') }}
+
+{{ shoplens.monitoring_metrics(grain='hour') }}
