@@ -6,13 +6,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
+
+from local_servers import Mailbox, WebhookServer, free_port, handler
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -213,3 +218,28 @@ def demo_warehouse(
     finally:
         if wh.engine == "postgres":
             _drop_postgres_schemas(wh.schema)
+
+
+# Real local servers for the notification and monitoring tests (pytests/local_servers.py).
+
+
+@pytest.fixture
+def webhook_server() -> Iterator[WebhookServer]:
+    server = WebhookServer(base_url="")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler(server))
+    server.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, mailbox
+    controller.stop()

@@ -9,19 +9,22 @@ import email
 import email.header
 import json
 import logging
-import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from conftest import Warehouse
+from local_servers import (
+    CHANNEL_VARS,
+    Mailbox,
+    WebhookServer,
+    dingtalk_sign,
+    free_port,
+    no_sleep,
+)
 from shoplens.generate import GeneratorConfig, IncidentSpec, generate
-from test_notify import Mailbox, WebhookServer, _handler, dingtalk_sign, free_port
 
 LOCAL = ZoneInfo("Asia/Shanghai")
 # Enough buyers for the design rule's volume (>= 30 finished attempts per busy 10-minute window)
@@ -35,24 +38,6 @@ INCIDENT_MINUTES = 30
 SECOND_INCIDENT_START_LOCAL = datetime(2026, 9, 2, 22, 30, tzinfo=LOCAL)
 DINGTALK_TOKEN = "dt0ken-monitor-7f3a9c2e1b5d4"
 DINGTALK_SECRET = "SECmonitor+signing/secret=7"
-CHANNEL_VARS = (
-    "SHOPLENS_DINGTALK_WEBHOOK",
-    "SHOPLENS_DINGTALK_SECRET",
-    "SHOPLENS_FEISHU_WEBHOOK",
-    "SHOPLENS_FEISHU_SECRET",
-    "SHOPLENS_WECOM_WEBHOOK",
-    "SHOPLENS_SLACK_WEBHOOK",
-    "SHOPLENS_SMS_WEBHOOK",
-    "SHOPLENS_SMS_TOKEN",
-    "SHOPLENS_SMTP_URL",
-    "SHOPLENS_SMTP_HOST",
-    "SHOPLENS_SMTP_PORT",
-    "SHOPLENS_SMTP_USER",
-    "SHOPLENS_SMTP_PASSWORD",
-    "SHOPLENS_SMTP_FROM",
-    "SHOPLENS_SMTP_TO",
-    "SHOPLENS_SMTP_STARTTLS",
-)
 
 
 @pytest.fixture(scope="module")
@@ -83,28 +68,6 @@ def outage_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def webhook_server() -> Iterator[WebhookServer]:
-    server = WebhookServer(base_url="")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    server.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, Mailbox]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, mailbox
-    controller.stop()
-
-
-@pytest.fixture
 def monitored(
     use_warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Warehouse:
@@ -130,10 +93,6 @@ def _state(engine: str, sql: str) -> list[tuple]:
         return warehouse.query(sql)
     finally:
         warehouse.close()
-
-
-def _no_sleep(_: float) -> None:
-    pass
 
 
 def _subject(envelope: object) -> str:
@@ -178,7 +137,7 @@ def test_outage_is_alerted_within_one_window_once_then_recovers(
         landing=landing,
         report_url="https://reports.shoplens.test/daily",
         backoff_seconds=0,
-        sleep=_no_sleep,
+        sleep=no_sleep,
     )
     feed = Replay(outage_source, landing)
     begin = outage_start - timedelta(minutes=10)

@@ -10,32 +10,15 @@ import email.header
 import email.policy
 import hashlib
 import hmac
-import json
 import logging
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 
-from shoplens.notify import SECRET_VARS, AlertMessage, DeliveryResult, redact, render, send
+from local_servers import CHANNEL_VARS, Mailbox, WebhookServer, dingtalk_sign, free_port, no_sleep
+from shoplens.notify import AlertMessage, DeliveryResult, redact, render, send
 
-CHANNEL_VARS = (
-    *SECRET_VARS,
-    "SHOPLENS_SMTP_HOST",
-    "SHOPLENS_SMTP_PORT",
-    "SHOPLENS_SMTP_USER",
-    "SHOPLENS_SMTP_FROM",
-    "SHOPLENS_SMTP_TO",
-    "SHOPLENS_SMTP_STARTTLS",
-)
 DINGTALK_TOKEN = "dt0ken4c0ffee5eed1234567890abcdef"
 DINGTALK_SECRET = "SECdingtalk+signing/secret=42"
 SLACK_TOKEN = "xoxslacktokenXYZ123456789"
@@ -73,103 +56,11 @@ EXPECTED_IN_BODY = (
 # --- a recording HTTP server -------------------------------------------------------------------
 
 
-@dataclass
-class Received:
-    path: str
-    query: dict[str, list[str]]
-    raw_query: str
-    headers: dict[str, str]
-    body: dict[str, Any]
-
-
-@dataclass
-class WebhookServer:
-    base_url: str
-    requests: list[Received] = field(default_factory=list)
-    # path -> (HTTP status, response body); anything else answers {"errcode": 0, "errmsg": "ok"}
-    replies: dict[str, tuple[int, str]] = field(default_factory=dict)
-
-    def received(self, path: str) -> list[Received]:
-        return [r for r in self.requests if r.path == path]
-
-
-def _handler(server: WebhookServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            url = urlsplit(self.path)
-            raw = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            server.requests.append(
-                Received(
-                    url.path, parse_qs(url.query), url.query, dict(self.headers), json.loads(raw)
-                )
-            )
-            status, reply = server.replies.get(url.path, (200, '{"errcode": 0, "errmsg": "ok"}'))
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(reply.encode())
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def webhook_server() -> Iterator[WebhookServer]:
-    server = WebhookServer(base_url="")
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
-    server.base_url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    httpd.shutdown()
-    httpd.server_close()
-
-
-# --- a real SMTP server ------------------------------------------------------------------------
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.envelopes: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    """A port nothing listens on (aiosmtpd cannot bind port 0 itself)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, Mailbox]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield port, mailbox
-    controller.stop()
-
-
 @pytest.fixture(autouse=True)
 def no_channel_config(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test configures its channels itself; nothing from the caller's environment."""
     for name in CHANNEL_VARS:
         monkeypatch.delenv(name, raising=False)
-
-
-def no_sleep(_: float) -> None:
-    pass
-
-
-def dingtalk_sign(secret: str, timestamp: str) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}\n{secret}".encode(), hashlib.sha256).digest()
-    return base64.b64encode(digest).decode()
 
 
 # --- rendering ---------------------------------------------------------------------------------
