@@ -56,6 +56,15 @@ def format_option(default: str | None, help: str | None = None) -> Callable[[Any
     )
 
 
+def target_option(help: str | None = None) -> Callable[[Any], Any]:
+    """The --target option (the warehouse: a target of profiles.yml) shared by the commands."""
+    from shoplens.warehouse import TARGETS
+
+    return click.option(
+        "--target", type=click.Choice(TARGETS), default="duckdb", show_default=True, help=help
+    )
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -199,13 +208,7 @@ def generate(
 
 @main.command()
 @click.argument("landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING)
-@click.option(
-    "--target",
-    type=click.Choice(["duckdb", "postgres"]),
-    default="duckdb",
-    show_default=True,
-    help="Warehouse to load into (same settings as profiles.yml).",
-)
+@target_option(help="Warehouse to load into (same settings as profiles.yml).")
 @click.option(
     "--table", default=None, help="Load only this raw table (required for a single file)."
 )
@@ -276,9 +279,7 @@ def _print_counts(name: str, results: list[Any]) -> None:
 
 
 @main.command()
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 def summary(target: str) -> None:
     """Print a short summary of the warehouse: load accounting, staged rows, plan quality."""
     from shoplens.summary import print_summary
@@ -287,9 +288,7 @@ def summary(target: str) -> None:
 
 
 @main.command()
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @click.option(
     "--docs-dir",
     "docs_dirs",
@@ -339,9 +338,7 @@ TARGET_PATH_OPTION = click.option(
 
 
 @metrics.command("check")
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @TARGET_PATH_OPTION
 def metrics_check(target: str, target_path: Path) -> None:
     """Compare every mart column that reports a metric with the semantic layer's answer.
@@ -432,9 +429,7 @@ def metrics_catalog(check_only: bool) -> None:
 @click.option("--users", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
 @click.option("--seed", type=int, default=42, show_default=True)
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @click.option(
     "--landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING, show_default=True
 )
@@ -484,9 +479,7 @@ def demo(users: int, days: int, seed: int, target: str, landing: Path, fresh: bo
     required=True,
     help="Reporting day (weekly: any day of the ISO week).",
 )
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @click.option(
     "--out",
     "out_path",
@@ -503,9 +496,7 @@ def report(kind: str, day: datetime, target: str, out_path: Path | None) -> None
 
 
 @main.command()
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(0, 65535), default=8050, show_default=True)
 @click.option(
@@ -588,9 +579,7 @@ BACKOFF_OPTION = click.option(
 
 
 @main.command()
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @click.option(
     "--landing",
     type=click.Path(path_type=Path),
@@ -651,9 +640,7 @@ def monitor(
 @click.option(
     "--monitor", "with_monitor", is_flag=True, help="Run a monitor cycle after each step."
 )
-@click.option(
-    "--target", type=click.Choice(["duckdb", "postgres"]), default="duckdb", show_default=True
-)
+@target_option()
 @click.option("--report-url", default=None, help="Report link in messages (with --monitor).")
 @ATTEMPTS_OPTION
 @BACKOFF_OPTION
