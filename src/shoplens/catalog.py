@@ -12,7 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from shoplens.consistency import group_by_columns, saved_queries
+from shoplens.consistency import column_checks, group_by_columns, metric_meta, saved_queries
 
 MARKDOWN_PATH = Path("docs/metric_catalog.md")
 DOCS_BLOCK_PATH = Path("models/docs/overview.md")
@@ -68,24 +68,25 @@ def _formula(metric: dict[str, Any]) -> str:
 
 
 def reported_in(manifest: dict[str, Any]) -> dict[str, list[str]]:
-    """Metric name -> the mart columns (mart.column) that report it, from the saved queries."""
+    """Metric name -> the mart columns (mart.column) that report it: the columns the consistency
+    check compares, from the saved queries."""
+    units = metric_meta(manifest)
     columns: dict[str, set[str]] = defaultdict(set)
     for query in saved_queries(manifest):
         meta = query["config"]["meta"]
         mapping = meta.get("columns") or {}
         long = meta.get("long") or {"values": {}}
-        where = ", ".join(f"{k} = {v}" for k, v in (meta.get("filter") or {}).items())
-        for metric in query["query_params"]["metrics"]:
-            if metric in long["values"]:
-                rows = f"{long['key']} = {long['values'][metric]}" + (f", {where}" if where else "")
-                name = f"{long['column']} ({rows})"
-            else:
-                name = mapping.get(metric, metric) + (f" ({where})" if where else "")
-            grain = ", ".join(mapping.get(c, c) for c in group_by_columns(query))
-            columns[metric].add(f"{meta['mart']}.{name} [{grain}]")
-        rank = meta.get("rank")
-        if rank:
-            columns[rank["metric"]].add(f"{meta['mart']}.{rank['column']}")
+        rank = meta.get("rank") or {}
+        where = [f"{k} = {v}" for k, v in (meta.get("filter") or {}).items()]
+        grain = ", ".join(mapping.get(c, c) for c in group_by_columns(query))
+        for name, check in column_checks(query, units):
+            if name == rank.get("column"):
+                columns[check.metric].add(f"{check.mart}.{check.column}")
+                continue
+            rows = [f"{long['key']} = {long['values'][name]}"] if name in long["values"] else []
+            rows += where
+            shown = check.column + (f" ({', '.join(rows)})" if rows else "")
+            columns[check.metric].add(f"{check.mart}.{shown} [{grain}]")
     return {metric: sorted(found) for metric, found in columns.items()}
 
 

@@ -196,7 +196,9 @@ def group_by_columns(query: dict[str, Any]) -> list[str]:
     return columns
 
 
-def _plan(query: dict[str, Any], units: dict[str, dict[str, Any]]) -> list[tuple[str, ColumnCheck]]:
+def column_checks(
+    query: dict[str, Any], units: dict[str, dict[str, Any]]
+) -> list[tuple[str, ColumnCheck]]:
     """(query column, check) for every mart column a saved query reproduces."""
     meta = query["config"]["meta"]
     mapping: dict[str, str] = meta.get("columns") or {}
@@ -264,7 +266,7 @@ def check_saved_query(
     compared = sorted(key for key in grain if "None" not in key)
 
     results = []
-    for name, check in _plan(query, metric_meta(manifest)):
+    for name, check in column_checks(query, metric_meta(manifest)):
         result = ColumnResult(check)
         long_value = long["values"].get(name)
         for key in compared:
