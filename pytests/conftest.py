@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from http.server import ThreadingHTTPServer
@@ -50,6 +50,24 @@ def postgres_available() -> None:
     pytest.skip(f"{reason} — skipping PostgreSQL tests (they run in CI)")
 
 
+def run_command(
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path = ROOT,
+    timeout: int = 900,
+) -> subprocess.CompletedProcess[str]:
+    """Run a command of this virtualenv (shoplens, dbt, mf, dbt-score), output captured as text;
+    env None inherits this process's environment."""
+    return subprocess.run(
+        [str(BIN / args[0]), *args[1:]],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 @dataclass
 class Warehouse:
     """One isolated warehouse: its engine and the environment that points dbt and the CLI at it."""
@@ -68,14 +86,7 @@ class Warehouse:
 
     def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         """Run a command of this virtualenv (shoplens, dbt) in the repository with this env."""
-        result = subprocess.run(
-            [str(BIN / args[0]), *args[1:]],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        result = run_command(*args, env=self.env)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{' '.join(args)} exited {result.returncode}\n{result.stdout[-6000:]}\n"

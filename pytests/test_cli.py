@@ -7,7 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, ROOT
+from conftest import run_command
 
 
 def shoplens(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -18,14 +18,7 @@ def shoplens(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "NO_COLOR": "1",
         "COLUMNS": "200",
     }
-    return subprocess.run(
-        [str(BIN / "shoplens"), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    return run_command("shoplens", *args, env=env)
 
 
 def test_demo_runs_the_main_job_end_to_end(tmp_path: Path) -> None:

@@ -14,37 +14,45 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, ROOT
+from conftest import ROOT, run_command
 
 PLANTED = "fct_planted_violations"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def gates(project: Path, work: Path) -> subprocess.CompletedProcess[str]:
-    """Run the gates as `make gates` does, on `project`, with a target folder under `work`."""
-    env = {**os.environ, "SHOPLENS_DUCKDB_PATH": ":memory:"}
+def parse(project: Path, work: Path) -> Path:
+    """`make gates`'s first step: `dbt parse` of `project` into `work`; the manifest's path."""
     target = work / "target"
-    parse = ["parse", "--quiet", "--target", "duckdb", "--target-path", str(target)]
-    subprocess.run(
-        [str(BIN / "dbt"), *parse, "--log-path", str(work / "logs")],
+    result = run_command(
+        "dbt",
+        "parse",
+        "--quiet",
+        "--target",
+        "duckdb",
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(work / "logs"),
+        env={**os.environ, "SHOPLENS_DUCKDB_PATH": ":memory:"},
         cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
-    result = subprocess.run(
-        [str(BIN / "dbt-score"), "lint", "--manifest", str(target / "manifest.json")],
-        cwd=project,  # dbt-score reads [tool.dbt-score] from the project's pyproject.toml
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return target / "manifest.json"
+
+
+def score(manifest: Path, project: Path) -> subprocess.CompletedProcess[str]:
+    """`make gates`'s second step: dbt-score over `manifest`, with `project`'s pyproject.toml
+    (dbt-score reads [tool.dbt-score] from the folder it runs in); stdout without colours."""
+    result = run_command("dbt-score", "lint", "--manifest", str(manifest), cwd=project, timeout=300)
     return subprocess.CompletedProcess(
         result.args, result.returncode, ANSI.sub("", result.stdout), result.stderr
     )
+
+
+def gates(project: Path, work: Path) -> subprocess.CompletedProcess[str]:
+    """Run the gates as `make gates` does, on `project`, with a target folder under `work`."""
+    return score(parse(project, work), project)
 
 
 def test_a_planted_violation_fails_the_gates(tmp_path: Path) -> None:
@@ -113,14 +121,7 @@ def _mutated(manifest: dict, rule: str) -> tuple[dict, str]:
 
 @pytest.fixture(scope="module")
 def parsed_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = tmp_path_factory.mktemp("gates")
-    env = {**os.environ, "SHOPLENS_DUCKDB_PATH": ":memory:"}
-    subprocess.run(
-        [str(BIN / "dbt"), "parse", "--quiet", "--target", "duckdb", "--target-path",
-         str(work / "target"), "--log-path", str(work / "logs")],
-        cwd=ROOT, env=env, check=True, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    return json.loads((work / "target" / "manifest.json").read_text())
+    return json.loads(parse(ROOT, tmp_path_factory.mktemp("gates")).read_text())
 
 
 @pytest.mark.parametrize(
@@ -141,14 +142,8 @@ def test_each_rule_fails_on_its_violation(parsed_manifest: dict, rule: str, tmp_
     data, item = _mutated(parsed_manifest, rule)
     path = tmp_path / "manifest.json"
     path.write_text(json.dumps(data))
-    result = subprocess.run(
-        [str(BIN / "dbt-score"), "lint", "--manifest", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    output = ANSI.sub("", result.stdout)
+    result = score(path, ROOT)
+    output = result.stdout
     assert result.returncode == 1, output + result.stderr
     block = next((p for p in output.split("\n\n") if f": {item} " in p.splitlines()[0]), "")
     assert f"shoplens.gates.{rule}:" in block, output

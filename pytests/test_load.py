@@ -267,17 +267,14 @@ def test_discover_explains_bad_arguments(tmp_path: Path) -> None:
 
 def run_cli(tmp_path: Path, *args: str, env: dict[str, str] | None = None):
     import os
-    import subprocess
 
-    from conftest import BIN, ROOT
+    from conftest import run_command
 
-    return subprocess.run(
-        [str(BIN / "shoplens"), *args],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
+    return run_command(
+        "shoplens",
+        *args,
         env={**os.environ, "SHOPLENS_DUCKDB_PATH": str(tmp_path / "w.duckdb"), **(env or {})},
+        timeout=120,
     )
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import Warehouse
+from conftest import Warehouse, run_command
 from local_servers import (
     CHANNEL_VARS,
     Mailbox,
@@ -40,6 +40,23 @@ DINGTALK_TOKEN = "dt0ken-monitor-7f3a9c2e1b5d4"
 DINGTALK_SECRET = "SECmonitor+signing/secret=7"
 
 
+def _shop(out: Path, days: int, incidents: tuple[IncidentSpec, ...] = ()) -> Path:
+    """The monitoring tests' shop: USERS people buying PURCHASE_MULTIPLIER times as often as the
+    demo's, from START, no promotion day; landing files in `out`."""
+    generate(
+        GeneratorConfig(
+            out_dir=out,
+            users=USERS,
+            days=days,
+            start_date=START,
+            promotion_day=None,
+            purchase_multiplier=PURCHASE_MULTIPLIER,
+            incidents=incidents,
+        )
+    )
+    return out
+
+
 @pytest.fixture(scope="module")
 def outage_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Two days; on the second, a 30-minute payment outage (30 % success) from 21:00 local and
@@ -53,18 +70,7 @@ def outage_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
             start=SECOND_INCIDENT_START_LOCAL.astimezone(UTC), minutes=20, success_rate=0.3
         ),
     )
-    generate(
-        GeneratorConfig(
-            out_dir=out,
-            users=USERS,
-            days=2,
-            start_date=START,
-            promotion_day=None,
-            purchase_multiplier=PURCHASE_MULTIPLIER,
-            incidents=incidents,
-        )
-    )
-    return out
+    return _shop(out, days=2, incidents=incidents)
 
 
 @pytest.fixture
@@ -241,17 +247,7 @@ def test_a_normal_week_raises_no_payment_alert(
     (many windows with >= 30 attempts) and never fires."""
     from shoplens.monitor import MonitorConfig, marts_schema, run_cycle
 
-    source = tmp_path_factory.mktemp("week") / "landing"
-    generate(
-        GeneratorConfig(
-            out_dir=source,
-            users=USERS,
-            days=7,
-            start_date=START,
-            promotion_day=None,
-            purchase_multiplier=PURCHASE_MULTIPLIER,
-        )
-    )
+    source = _shop(tmp_path_factory.mktemp("week") / "landing", days=7)
 
     result = run_cycle(MonitorConfig(target=monitored.engine, landing=source))
 
@@ -286,7 +282,6 @@ def test_failed_notification_is_recorded_and_the_monitor_goes_on(
     on with --every."""
     import subprocess
 
-    from conftest import BIN, ROOT
     from shoplens.monitor import MonitorConfig, marts_schema, run_forever, state_schema
     from shoplens.replay import Replay
 
@@ -319,13 +314,8 @@ def test_failed_notification_is_recorded_and_the_monitor_goes_on(
     }
 
     def monitor(*extra: str, environment: dict[str, str] = env) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / "shoplens"), "monitor", "--landing", str(landing), *extra],
-            cwd=ROOT,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=600,
+        return run_command(
+            "shoplens", "monitor", "--landing", str(landing), *extra, env=environment, timeout=600
         )
 
     first = monitor("--attempts", "2", "--backoff", "0")

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import BIN, ROOT, DemoWarehouse
+from conftest import ROOT, DemoWarehouse, run_command
 
 # The metric ids of spec/metrics.md (its tables), typed here from the spec: each must have a
 # semantic-layer metric whose meta.spec_id names it.
@@ -53,12 +53,11 @@ def test_mf_validate_configs_passes_against_the_warehouse(
     """`mf validate-configs`, with its data-warehouse validations, on the built demo."""
     wh = demo_warehouse
     project = _project_link(tmp_path / "project", wh.target_path)
-    result = subprocess.run(
-        [str(BIN / "mf"), "validate-configs"],
-        cwd=project,
+    result = run_command(
+        "mf",
+        "validate-configs",
         env={**wh.env, "SHOPLENS_TARGET": wh.engine},
-        capture_output=True,
-        text=True,
+        cwd=project,
         timeout=600,
     )
     output = result.stdout + result.stderr
@@ -169,14 +168,7 @@ def test_the_catalog_is_generated_from_the_yaml_and_covers_the_spec(tmp_path: Pa
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(BIN / args[0]), *args[1:]],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        return run_command(*args, env=env, timeout=300)
 
     result = run("shoplens", "metrics", "catalog", "--check")
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
