@@ -64,6 +64,7 @@ HASH_SUFFIX = "_hash"
 # A request reference is a ticket number or similar: short, no spaces.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}")
 PHONE_LIKE = re.compile(r"\+?\d{7,}")
+ANONYMOUS_ID_IN_LINE = re.compile(r'"anonymous_id"\s*:\s*"([^"\\]+)"')
 
 # Raw tables keyed to a person (events, consents, users, orders) or to their orders.
 ORDER_TABLES = ("order_items", "payments", "refunds")
@@ -322,6 +323,14 @@ def resolve(session: _Session, user_id: str | None, anonymous_id: str | None) ->
                     f"select order_id from {schema}.{table} where user_id_hash = {p}", (user_hash,)
                 )
             }
+    if person.staged_device_hashes:
+        # Their raw device ids may survive only in quarantined lines (a purge keeps those until
+        # their own cutoff): find them there by hash, so the lines can go too.
+        for (line,) in session.q(f"select raw_line from {raw}.{contract.REJECTED_TABLE}"):
+            for value in ANONYMOUS_ID_IN_LINE.findall(line or ""):
+                if person.hash(value) in person.staged_device_hashes:
+                    person.anonymous_ids.add(value)
+                    person.staged_device_hashes.discard(person.hash(value))
     return person
 
 
@@ -479,7 +488,10 @@ def _write_audit(session: _Session, deletion: Deletion) -> None:
             deletion.raw_rows,
             deletion.derived_rows,
             deletion.redacted_rows,
-            deletion.kind == "retention",
+            # Nothing to rebuild after a purge (staging keeps the rows) or an erasure that found
+            # nothing; otherwise set once dbt has rebuilt the derived models.
+            deletion.kind == "retention"
+            or not (deletion.raw_rows or deletion.derived_rows or deletion.redacted_rows),
         ),
     )
     for c in deletion.counts:
