@@ -218,7 +218,10 @@ class _Session:
             raise
 
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self.wh.query(sql, params)
+        from shoplens.warehouse import database_errors
+
+        with database_errors(self.target, "a statement of the erasure or purge"):
+            return self.wh.query(sql, params)
 
     def _check_built(self) -> None:
         found = {
@@ -373,12 +376,16 @@ def _delete_counted(
 ) -> list[Count]:
     """Delete the rows of a raw table matching condition, counted per batch and file first."""
     raw = session.raw
-    raw_table = "table_name" if table == contract.REJECTED_TABLE else f"'{table}'"
+    keys = "_batch_id, _source_file"
+    if table == contract.REJECTED_TABLE:
+        keys = f"table_name, {keys}"  # the raw table the quarantined line was meant for
     rows = session.q(
-        f"select {raw_table}, _batch_id, _source_file, count(*), sum({kept_sql}) "
-        f"from {raw}.{table} where {condition} group by {raw_table}, _batch_id, _source_file",
+        f"select {keys}, count(*), sum({kept_sql}) "
+        f"from {raw}.{table} where {condition} group by {keys}",
         params,
     )
+    if table != contract.REJECTED_TABLE:
+        rows = [(table, *row) for row in rows]
     if rows:
         session.q(f"delete from {raw}.{table} where {condition}", params)
     return [
