@@ -301,6 +301,18 @@ def test_forget_erases_a_person_everywhere_and_purge_keeps_the_marts(
     forget(wh, "--user-id", p3.user_id)
     assert scan(wh, p3.needles) == []
 
+    # (d) A device only: its events go, the member who used it keeps their account and orders.
+    p4 = next(p for p in ranked if p not in (p1, p2, p3) and p.orders and p.last_received_ms)
+    (device,) = sorted(p4.devices)[:1]
+    orders = (
+        f"select count(*) from {wh.schema}_marts.fct_orders where person_id = '{h(p4.user_id)}'"
+    )
+    paid_before = wh.scalar(orders)
+    forget(wh, "--anonymous-id", device)
+    assert scan(wh, {device, h(device)}) == []
+    assert wh.scalar(orders) == paid_before == len(p4.orders)
+    assert wh.scalar(f"select count(*) from {raw}.users where user_id = '{p4.user_id}'") == 1
+
 
 def _loaded(landing: Path) -> list[dict]:
     """The event lines the loader loads (the others are quarantined)."""
