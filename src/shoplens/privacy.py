@@ -66,7 +66,7 @@ REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,63}")
 PHONE_LIKE = re.compile(r"\+?\d{7,}")
 ANONYMOUS_ID_IN_LINE = re.compile(r'"anonymous_id"\s*:\s*"([^"\\]+)"')
 
-# Raw tables keyed to a person (events, consents, users, orders) or to their orders.
+# Raw tables whose rows belong to a person through their order_id.
 ORDER_TABLES = ("order_items", "payments", "refunds")
 
 
@@ -128,7 +128,6 @@ class Deletion:
     older_than_days: int | None = None
     cutoff_at: datetime | None = None
     dry_run: bool = False
-    rebuilt: list[str] = field(default_factory=list)
     kept_unstaged: int = 0
 
     @property
@@ -564,7 +563,6 @@ def forget(
     select, exclude = rebuild_selection(deletion.counts)
     if deletion.raw_rows or deletion.derived_rows or deletion.redacted_rows:
         _run_dbt_rebuild(target, select, exclude)
-        deletion.rebuilt = select
         session = _Session(target)
         try:
             session.q(
