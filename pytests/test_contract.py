@@ -14,6 +14,8 @@ SOURCE_OF_TABLE = {name: "order_system" for name in contract.TABLES} | {
     "events": "mini_program",
     contract.REJECTED_TABLE: "loader",
     contract.LOAD_FILES_TABLE: "loader",
+    contract.DELETIONS_TABLE: "loader",
+    contract.DELETION_COUNTS_TABLE: "loader",
 }
 
 

@@ -1,4 +1,4 @@
-"""The `shoplens` command line: generate, load, demo, summary, validate, bench."""
+"""The `shoplens` command line: generate, load, demo, summary, validate, bench, forget, purge."""
 
 from __future__ import annotations
 
@@ -532,6 +532,89 @@ def bench_generate(events: int, file_format: str, seed: int) -> None:
         f"{figures['seconds']:.2f} s = {figures['events_per_second']:,.0f} events/s",
         highlight=False,
     )
+
+
+# --- privacy (issue 8): `shoplens forget` and `shoplens purge` ---------------------------------
+
+
+def _print_deletion(deletion: Any) -> None:
+    from rich.table import Table
+
+    table = Table(
+        "table", "rows deleted", "rows redacted", title=f"{deletion.kind} ({deletion.target})"
+    )
+    for name, (deleted, redacted) in deletion.per_table().items():
+        table.add_row(name, f"{deleted:,}", f"{redacted:,}")
+    if table.row_count:
+        out.print(table)
+
+
+@main.command()
+@click.option("--user-id", default=None, help="Erase this member: their devices, orders, phone.")
+@click.option("--anonymous-id", default=None, help="Erase this device (openid / device id) only.")
+@click.option("--request-id", default=None, help="Your reference for the audit (a ticket number).")
+@click.option("--dry-run", is_flag=True, help="Count what would be erased; change nothing.")
+@target_option()
+def forget(
+    user_id: str | None,
+    anonymous_id: str | None,
+    request_id: str | None,
+    dry_run: bool,
+    target: str,
+) -> None:
+    """Erase one person from every raw and derived table, rebuild what derived from them, and
+    record an audit row without personal data (raw schema, table deletions)."""
+    from shoplens.privacy import forget as run_forget
+
+    deletion = run_forget(target, user_id, anonymous_id, request_id, dry_run)
+    _print_deletion(deletion)
+    what = "would delete" if dry_run else "deleted"
+    totals = (
+        f"{what} {deletion.raw_rows:,} raw and {deletion.derived_rows:,} derived rows, "
+        f"redacted {deletion.redacted_rows:,}"
+    )
+    if dry_run:
+        out.print(f"dry run: {totals}; nothing changed", highlight=False)
+    elif not (deletion.raw_rows or deletion.derived_rows or deletion.redacted_rows):
+        out.print(
+            f"nothing to erase: no rows of this {deletion.identifier_kind} "
+            f"(audit row {deletion.deletion_id} with zero counts)",
+            highlight=False,
+        )
+    else:
+        out.print(
+            f"erasure {deletion.deletion_id}: {totals}; the models derived from them are rebuilt",
+            highlight=False,
+        )
+
+
+@main.command()
+@click.option(
+    "--older-than-days",
+    type=int,
+    default=None,
+    help="Retention period  [default: SHOPLENS_RAW_RETENTION_DAYS or 400]",
+)
+@click.option("--dry-run", is_flag=True, help="Count what would be purged; change nothing.")
+@target_option()
+def purge(older_than_days: int | None, dry_run: bool, target: str) -> None:
+    """Delete raw events received (and rejected rows loaded) before the retention period, in bulk;
+    the marts keep their history (staging keeps every staged event)."""
+    from shoplens.privacy import purge as run_purge
+
+    deletion = run_purge(target, older_than_days, dry_run)
+    _print_deletion(deletion)
+    what = "would purge" if dry_run else "purged"
+    line = (
+        f"{what} {deletion.raw_rows:,} raw rows older than {deletion.older_than_days} days "
+        f"(before {deletion.cutoff_at:%Y-%m-%d %H:%M} UTC)"
+    )
+    if deletion.kept_unstaged:
+        line += (
+            f"; kept {deletion.kept_unstaged:,} older events not staged yet (run dbt build, "
+            "then purge again)"
+        )
+    out.print(line if dry_run else f"purge {deletion.deletion_id}: {line}", highlight=False)
 
 
 # --- monitoring (issue 6): `shoplens monitor` and `shoplens replay` ---------------------------

@@ -38,6 +38,9 @@ RECEIVED_AT_BOUNDS_MS = (946_684_800_000, 4_102_444_800_000)
 RAW_SCHEMA = "raw"
 REJECTED_TABLE = "rejected_rows"
 LOAD_FILES_TABLE = "load_files"
+# The audit of erasures and retention purges (src/shoplens/privacy.py).
+DELETIONS_TABLE = "deletions"
+DELETION_COUNTS_TABLE = "deletion_counts"
 
 # Columns the loader adds to every raw table.
 LOAD_COLUMNS: tuple[tuple[str, str], ...] = (

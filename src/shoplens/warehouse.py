@@ -65,6 +65,40 @@ LOAD_FILES_COLUMNS: tuple[tuple[str, str], ...] = (
     ("rows_rejected", contract.BIGINT),
     ("loaded_at", contract.TIMESTAMP),
 )
+# The audit of `shoplens forget` and `shoplens purge` (src/shoplens/privacy.py): one row per
+# erasure or purge, and its rows deleted per table (per load batch and file for raw tables, so
+# the load-accounting tests still balance). No personal data: neither ids nor their hashes.
+DELETIONS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("deletion_id", contract.STRING),
+    ("kind", contract.STRING),
+    ("identifier_kind", contract.STRING),
+    ("request_id", contract.STRING),
+    ("older_than_days", contract.INTEGER),
+    ("cutoff_at", contract.TIMESTAMP),
+    ("target", contract.STRING),
+    ("deleted_at", contract.TIMESTAMP),
+    ("raw_rows_deleted", contract.BIGINT),
+    ("derived_rows_deleted", contract.BIGINT),
+    ("rows_redacted", contract.BIGINT),
+    ("is_rebuilt", contract.BOOLEAN),
+)
+DELETION_COUNTS_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("deletion_id", contract.STRING),
+    ("schema_name", contract.STRING),
+    ("table_name", contract.STRING),
+    ("raw_table", contract.STRING),
+    ("batch_id", contract.STRING),
+    ("source_file", contract.STRING),
+    ("rows_deleted", contract.BIGINT),
+    ("rows_redacted", contract.BIGINT),
+    ("rows_kept_in_staging", contract.BIGINT),
+)
+BOOKKEEPING_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    contract.REJECTED_TABLE: REJECTED_COLUMNS,
+    contract.LOAD_FILES_TABLE: LOAD_FILES_COLUMNS,
+    contract.DELETIONS_TABLE: DELETIONS_COLUMNS,
+    contract.DELETION_COUNTS_TABLE: DELETION_COUNTS_COLUMNS,
+}
 
 
 @contextmanager
@@ -98,10 +132,8 @@ def existing_duckdb_path() -> Path:
 
 def table_columns(table: str) -> tuple[tuple[str, str], ...]:
     """(name, logical type) of a raw table as the loader creates it."""
-    if table == contract.REJECTED_TABLE:
-        return REJECTED_COLUMNS
-    if table == contract.LOAD_FILES_TABLE:
-        return LOAD_FILES_COLUMNS
+    if table in BOOKKEEPING_COLUMNS:
+        return BOOKKEEPING_COLUMNS[table]
     spec = contract.TABLES[table]
     return tuple((c.name, c.type) for c in spec.columns) + contract.LOAD_COLUMNS
 
@@ -155,7 +187,7 @@ class _RawTables:
         )
         if not schema_found:
             self.query(f"create schema if not exists {self.schema}")
-        for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
+        for table in (*contract.TABLES, *BOOKKEEPING_COLUMNS):
             if table not in existing:
                 self.query(create_table_sql(self.engine, self.schema, table))
 
