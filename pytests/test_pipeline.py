@@ -277,6 +277,9 @@ SNAPSHOTS = {
     # relation suffix -> columns compared (everything but the bookkeeping timestamps)
     "_staging.stg_mini_program__events": "event_id, event_name, event_at, is_conforming, "
     "plan_violations, _batch_id",
+    "_intermediate.int_anonymous_ids_identified": "anonymous_id_hash, person_id, "
+    "first_user_id_hash, first_login_at, first_seen_at, is_identified, first_login_received_at, "
+    "first_login_event_id",
     "_intermediate.int_events_sessionized": "event_id, session_id, session_started_at, "
     "event_sequence, is_session_start, person_id",
     "_marts.fct_sessions": "session_id, person_id, started_at, ended_at, session_date, "
