@@ -72,7 +72,7 @@ def test_benchmark_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     rows = {}
     for line in result.stdout.splitlines():
         cells = [c.strip() for c in line.strip("│┃ ").split("│")]
-        if len(cells) == 6:
+        if len(cells) == 7:
             rows[(cells[0], cells[1])] = cells
     expected_events = {
         ("-", "generate"): len(generated),
@@ -84,8 +84,9 @@ def test_benchmark_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     }
     for key, count in expected_events.items():
         assert key in rows, (key, result.stdout)
-        wall, events, per_second = rows[key][2:5]
+        wall, events, per_second, _, cpu = rows[key][2:7]
         assert float(wall) > 0
+        assert cpu == "-" or float(cpu) > 0
         assert int(events.replace(",", "")) == count
         expected_rate = count / float(wall)
         assert abs(int(per_second.replace(",", "")) - expected_rate) <= max(1, expected_rate * 0.06)

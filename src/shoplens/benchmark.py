@@ -68,6 +68,7 @@ class Stage:
     events: int
     peak_mib: float | None
     cached: bool = False
+    cpu_seconds: float | None = None  # user + system CPU of the stage's process(es)
 
     @property
     def events_per_second(self) -> float:
@@ -109,9 +110,10 @@ def _bin(name: str) -> list[str]:
     raise ShoplensError(f"{name} not found next to {sys.executable}: run `make install` first")
 
 
-def run_stage(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float]:
-    """Run one stage's process; (wall seconds, peak resident MiB of the process and the
-    children it waited for). Its output goes to `log`; a failure raises with the log's tail."""
+def run_stage(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, float, float]:
+    """Run one stage's process; (wall seconds, peak resident MiB, CPU seconds) of the process
+    and the children it waited for. Its output goes to `log`; a failure raises with the log's
+    tail. CPU seconds do not depend on what else the machine runs, wall seconds do."""
     log.parent.mkdir(parents=True, exist_ok=True)
     from shoplens.dbt import project_dir
 
@@ -131,7 +133,7 @@ def run_stage(cmd: list[str], env: dict[str, str], log: Path) -> tuple[float, fl
             f"benchmark stage `{' '.join(cmd[:3])} …` exited {proc.returncode}: "
             f"{tail[0] if tail else ''} (full output in {log})"
         )
-    return seconds, usage.ru_maxrss / 1024  # Linux: kilobytes
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # maxrss: kB
 
 
 # --- the data --------------------------------------------------------------------------------
@@ -207,7 +209,15 @@ def ensure_source(
     if cached is not None:
         manifest = _read_json(cached / "benchmark.json") or {}
         gen = manifest["generate"]
-        stage = Stage("", "generate", gen["seconds"], gen["events"], gen["peak_mib"], cached=True)
+        stage = Stage(
+            "",
+            "generate",
+            gen["seconds"],
+            gen["events"],
+            gen["peak_mib"],
+            cached=True,
+            cpu_seconds=gen.get("cpu"),
+        )
         return cached, manifest, stage
     days = days_for(events, users)
     folder = work_dir / f"source-u{users}-d{days}-s{seed}"
@@ -226,7 +236,7 @@ def ensure_source(
         "--out",
         str(folder / "landing"),
     ]
-    seconds, peak = run_stage(cmd, env, log)
+    seconds, peak, cpu = run_stage(cmd, env, log)
     truth = _read_json(folder / "landing" / "ground_truth.json") or {}
     events = int(truth.get("events", {}).get("lines_written", 0))
     per_minute = events_per_minute(folder / "landing")
@@ -234,11 +244,11 @@ def ensure_source(
         "users": users,
         "days": days,
         "seed": seed,
-        "generate": {"seconds": seconds, "events": events, "peak_mib": peak},
+        "generate": {"seconds": seconds, "events": events, "peak_mib": peak, "cpu": cpu},
         "events_per_minute": {str(k): v for k, v in sorted(per_minute.items())},
     }
     _write_json(folder / "benchmark.json", manifest)
-    return folder, manifest, Stage("", "generate", seconds, events, peak)
+    return folder, manifest, Stage("", "generate", seconds, events, peak, cpu_seconds=cpu)
 
 
 def history_start(manifest: dict[str, Any], end_ms: int, events: int) -> int:
@@ -454,8 +464,8 @@ def run(
         for name, cmd, count in steps:
             if name == "batch load" and target == "duckdb" and figures is None:
                 _save_full_build(run_dir, saved, [s for s in result.stages if s.history == label])
-            seconds, peak = run_stage(cmd, env, log)
-            stage = Stage(label, name, seconds, count, peak)
+            seconds, peak, cpu = run_stage(cmd, env, log)
+            stage = Stage(label, name, seconds, count, peak, cpu_seconds=cpu)
             result.stages.append(stage)
             say(f"{label} {name}: {seconds:.1f} s, {peak:,.0f} MiB")
         mine = {s.name: s.seconds for s in result.stages if s.history == label}

@@ -605,7 +605,7 @@ def benchmark_command(
         title=f"shoplens benchmark on {target}: {result.users:,} people, micro-batch "
         f"{result.batch_start_at} + {bench_mod.BATCH_MINUTES} min ({result.batch_events:,} events)"
     )
-    for column in ("history", "stage", "wall s", "events", "events/s", "peak MiB"):
+    for column in ("history", "stage", "wall s", "events", "events/s", "peak MiB", "CPU s"):
         table.add_column(column, justify="left" if column in ("history", "stage") else "right")
     for stage in result.stages:
         table.add_row(
@@ -615,12 +615,20 @@ def benchmark_command(
             f"{stage.events:,}",
             f"{stage.events_per_second:,.0f}",
             "-" if stage.peak_mib is None else f"{stage.peak_mib:,.0f}",
+            "-" if stage.cpu_seconds is None else f"{stage.cpu_seconds:.1f}",
         )
     for label, seconds in result.batch_seconds.items():
         peaks = [
             s.peak_mib
             for s in result.stages
             if s.history == label and s.name in ("batch load", "batch build") and s.peak_mib
+        ]
+        cpus = [
+            s.cpu_seconds
+            for s in result.stages
+            if s.history == label
+            and s.name in ("batch load", "batch build")
+            and s.cpu_seconds is not None
         ]
         table.add_row(
             label,
@@ -629,6 +637,7 @@ def benchmark_command(
             f"{result.batch_events:,}",
             f"{result.batch_events / seconds:,.0f}" if seconds else "-",
             f"{max(peaks):,.0f}" if peaks else "-",
+            f"{sum(cpus):.1f}" if len(cpus) == 2 else "-",
         )
     out.print(table)
     ratio = result.ratio()
