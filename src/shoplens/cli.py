@@ -588,6 +588,121 @@ def forget(
         )
 
 
+@main.command("benchmark")
+@click.option(
+    "--events", default="1M", show_default=True, help="History size S: 1M, 10M, 50M or any N."
+)
+@click.option(
+    "--history-events",
+    default=None,
+    help="The smaller history H for the H vs 10H ratio  [default: S/10; 0 for none]",
+)
+@target_option()
+@click.option(
+    "--work-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("data/bench"),
+    show_default=True,
+    help="Cached generated data, cuts, warehouses, logs and results.",
+)
+@click.option(
+    "--users",
+    type=click.IntRange(min=100),
+    default=None,
+    help="People in the simulated shop  [default: 1,600,000: about 100k events in the batch]",
+)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.option(
+    "--tests/--no-tests",
+    default=True,
+    show_default=True,
+    help="Also time `dbt test` after the full build.",
+)
+@click.option(
+    "--from-full-build",
+    is_flag=True,
+    help="DuckDB: start the micro-batch from the warehouse saved after an earlier run's full "
+    "build (skips loading and building the history; only while the models are unchanged).",
+)
+def benchmark_command(
+    events: str,
+    history_events: str | None,
+    target: str,
+    work_dir: Path,
+    users: int | None,
+    seed: int,
+    tests: bool,
+    from_full_build: bool,
+) -> None:
+    """Generate S events, load them, full build, then a 10-minute micro-batch and the monitoring
+    cycle's incremental build: wall time, events/s and peak memory per stage (at S and S/10)."""
+    from rich.table import Table
+
+    from shoplens import benchmark as bench_mod
+
+    size = bench_mod.parse_count(events)
+    small = size // 10 if history_events is None else bench_mod.parse_count_or_zero(history_events)
+    if small and small >= size:
+        raise ShoplensError("--history-events must be smaller than --events")
+    result = bench_mod.run(
+        size,
+        small or None,
+        target,
+        work_dir,
+        users=users or bench_mod.DEFAULT_USERS,
+        seed=seed,
+        tests=tests,
+        report=lambda text: console.print(text, highlight=False),
+        from_full_build=from_full_build,
+    )
+    table = Table(
+        title=f"shoplens benchmark on {target}: {result.users:,} people, micro-batch "
+        f"{result.batch_start_at} + {bench_mod.BATCH_MINUTES} min ({result.batch_events:,} events)"
+    )
+    for column in ("history", "stage", "wall s", "events", "events/s", "peak MiB", "CPU s"):
+        table.add_column(column, justify="left" if column in ("history", "stage") else "right")
+    for stage in result.stages:
+        table.add_row(
+            stage.history or "-",
+            stage.name + (" (cached)" if stage.cached else ""),
+            f"{stage.seconds:.1f}",
+            f"{stage.events:,}",
+            f"{stage.events_per_second:,.0f}",
+            "-" if stage.peak_mib is None else f"{stage.peak_mib:,.0f}",
+            "-" if stage.cpu_seconds is None else f"{stage.cpu_seconds:.1f}",
+        )
+    for label, seconds in result.batch_seconds.items():
+        peaks = [
+            s.peak_mib
+            for s in result.stages
+            if s.history == label and s.name in ("batch load", "batch build") and s.peak_mib
+        ]
+        cpus = [
+            s.cpu_seconds
+            for s in result.stages
+            if s.history == label
+            and s.name in ("batch load", "batch build")
+            and s.cpu_seconds is not None
+        ]
+        table.add_row(
+            label,
+            "batch end to end",
+            f"{seconds:.1f}",
+            f"{result.batch_events:,}",
+            f"{result.batch_events / seconds:,.0f}" if seconds else "-",
+            f"{max(peaks):,.0f}" if peaks else "-",
+            f"{sum(cpus):.1f}" if len(cpus) == 2 else "-",
+        )
+    out.print(table)
+    ratio = result.ratio()
+    if ratio is not None:
+        labels = sorted(result.batch_seconds, key=lambda label: result.history_events[label])
+        out.print(
+            f"micro-batch end to end at history {labels[-1]} / at {labels[0]}: {ratio:.2f}×",
+            highlight=False,
+        )
+
+
 @main.command()
 @click.option(
     "--older-than-days",

@@ -17,7 +17,7 @@ NDJSON sources only.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,20 +57,54 @@ def _ms(value: object) -> int | None:
     return None
 
 
-def _source_lines(source: Path, table: str) -> Iterator[str]:
+def _file_lines(path: Path) -> Iterator[str]:
+    if not path.name.endswith(contract.NDJSON_SUFFIXES) or path.name.endswith(".gz"):
+        raise ShoplensError(f"replay reads plain NDJSON landing files only, not {path}")
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            line = line.rstrip("\n")
+            if line:
+                yield line
+
+
+def _source_files(source: Path, table: str) -> list[Path]:
     folder = source / table
     if not folder.is_dir():
-        return
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or path.name.startswith((".", "_")):
+        return []
+    return [
+        path
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.startswith((".", "_"))
+    ]
+
+
+def _source_lines(source: Path, table: str) -> Iterator[str]:
+    for path in _source_files(source, table):
+        yield from _file_lines(path)
+
+
+def visible_rows(
+    table: str, lines: Iterable[str], order_created: dict[str, int], previous: int = 0
+) -> Iterator[tuple[int, str]]:
+    """Each line of `table` as (the ms it becomes visible, line); orders twice (see the module
+    docstring). `order_created` collects orders' creation times for their items: read orders
+    first. A line that is not a JSON object keeps the time of the line before it."""
+    for line in lines:
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            yield previous, line
             continue
-        if not path.name.endswith(contract.NDJSON_SUFFIXES) or path.name.endswith(".gz"):
-            raise ShoplensError(f"replay reads plain NDJSON landing files only, not {path}")
-        with path.open(encoding="utf-8") as handle:
-            for line in handle:
-                line = line.rstrip("\n")
-                if line:
-                    yield line
+        if not isinstance(obj, dict):
+            yield previous, line
+            continue
+        for at, text in Replay._versions(table, obj, line, order_created, previous):
+            yield at, text
+            previous = at
+
+
+# orders first: their creation times place the order items
+TABLE_ORDER = ("orders", *(t for t in contract.TABLES if t not in ("orders", "products")))
 
 
 @dataclass
@@ -87,20 +121,8 @@ class Replay:
             raise ShoplensError(f"replay source not found: {self.source}")
         order_created: dict[str, int] = {}
         first_ms: int | None = None
-        for table in ("orders", *(t for t in contract.TABLES if t not in ("orders", "products"))):
-            rows: list[tuple[int, str]] = []
-            previous = 0
-            for line in _source_lines(self.source, table):
-                try:
-                    obj = json.loads(line)
-                except ValueError:
-                    rows.append((previous, line))
-                    continue
-                if not isinstance(obj, dict):
-                    rows.append((previous, line))
-                    continue
-                rows.extend(self._versions(table, obj, line, order_created, previous))
-                previous = rows[-1][0]
+        for table in TABLE_ORDER:
+            rows = list(visible_rows(table, _source_lines(self.source, table), order_created))
             rows.sort(key=lambda row: row[0])
             if rows:
                 start = next((t for t, _ in rows if t > 0), None)
@@ -181,3 +203,74 @@ def steps(start: datetime, until: datetime, step_seconds: float) -> Iterator[dat
     while at < until:
         at = min(until, at + timedelta(seconds=step_seconds))
         yield at
+
+
+def _day_bounds_ms(path: Path) -> tuple[int, int] | None:
+    """The ms range of the reporting day of a `dt=YYYY-MM-DD` folder, None without one."""
+    from datetime import date, timedelta
+
+    name = path.parent.name
+    if not name.startswith("dt="):
+        return None
+    try:
+        day = date.fromisoformat(name[3:])
+    except ValueError:
+        return None
+    start = datetime(day.year, day.month, day.day, tzinfo=REPORTING_TZ)
+    return int(start.timestamp() * 1000), int((start + timedelta(days=1)).timestamp() * 1000)
+
+
+def _count_lines(path: Path) -> int:
+    """Lines of a generated file (no empty lines), counted on bytes: it can be gigabytes."""
+    count, last = 0, b"\n"
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            count += chunk.count(b"\n")
+            last = chunk[-1:]
+    return count + (last != b"\n")
+
+
+def write_window(
+    source: Path, dest: Path, start: int | None, end: int, with_products: bool
+) -> dict[str, int]:
+    """Stream the rows of `source` visible in [start, end) ms (start None: from the beginning)
+    into `dest`, mirroring the source's file layout; the rows per table. The same visibility as
+    Replay (visible_rows) without holding the source in memory, for sources of tens of millions
+    of events: an events file (partitioned by the reporting date of received_at) whose whole
+    day lies inside the window is hard-linked, one outside it is skipped, and only the files of
+    the window's first and last day are read line by line."""
+    import os
+
+    written: dict[str, int] = {}
+    order_created: dict[str, int] = {}
+    tables = [*TABLE_ORDER, *(["products"] if with_products else [])]
+    for table in tables:
+        count = 0
+        for path in _source_files(source, table):
+            target = dest / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if table == "products":
+                lines = list(_file_lines(path))
+                target.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+                count += len(lines)
+                continue
+            day = _day_bounds_ms(path) if table == "events" else None
+            if day is not None and (day[0] >= end or (start is not None and day[1] <= start)):
+                continue
+            if day is not None and (start is None or day[0] >= start) and day[1] <= end:
+                os.link(path, target)
+                count += _count_lines(path)
+                continue
+            kept = 0
+            with target.open("w", encoding="utf-8") as handle:
+                previous = day[0] if day is not None else 0
+                lines = _file_lines(path)
+                for at, line in visible_rows(table, lines, order_created, previous):
+                    if at < end and (start is None or at >= start):
+                        handle.write(line + "\n")
+                        kept += 1
+            if not kept:
+                target.unlink()
+            count += kept
+        written[table] = count
+    return written

@@ -1,0 +1,121 @@
+"""`shoplens benchmark` end to end on a tiny shop (not timed): the stages run, the table is
+printed, and the event counts it reports are the lines of the files it generated and cut, with
+the micro-batch exactly the 10 minutes after the history (counted here from the source files)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from conftest import run_command
+
+
+def _lines(folder: Path) -> list[str]:
+    return [
+        line
+        for path in sorted(folder.rglob("*.ndjson"))
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line
+    ]
+
+
+def _received_at(line: str) -> int | None:
+    try:
+        value = json.loads(line).get("received_at")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def test_benchmark_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
+    work = tmp_path / "bench"
+    env = {
+        **os.environ,
+        "COLUMNS": "200",
+        "NO_COLOR": "1",
+        "SHOPLENS_PII_SALT": "test-salt",
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    args = ("benchmark", "--events", "20k", "--history-events", "0", "--users", "1500")
+    result = run_command("shoplens", *args, "--no-tests", "--work-dir", str(work), env=env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    (source,) = work.glob("source-u1500-d*-s7")
+    events_source = source / "landing" / "events"
+    generated = _lines(events_source)
+    history = _lines(source / "cuts" / "history-20k" / "landing" / "events")
+    batch = _lines(source / "cuts" / "batch" / "landing" / "events")
+
+    # the batch: exactly the source's events received in the 10 minutes from 21:00 local
+    # (13:00 UTC) of the last day; the history: those received before, at least 20k of them
+    (result_file,) = (work / "results").glob("duckdb-20k-*.json")
+    figures = json.loads(result_file.read_text())
+    from datetime import datetime
+
+    start = int(datetime.fromisoformat(figures["batch_start_at"]).timestamp() * 1000)
+    assert datetime.fromisoformat(figures["batch_start_at"]).strftime("%H:%M") == "13:00"
+    end = start + 600_000
+    times = [_received_at(line) for line in generated]
+    in_batch = sorted(
+        line for line, t in zip(generated, times, strict=True) if t and start <= t < end
+    )
+    assert sorted(line for line in batch if _received_at(line) is not None) == in_batch
+    assert len(in_batch) > 0
+    history_times = [t for t in map(_received_at, history) if t is not None]
+    assert max(history_times) < start
+    first = min(history_times)
+    assert len(history_times) == sum(1 for t in times if t and first <= t < start)
+    assert len(history) >= 20_000
+
+    # the printed table: one row per stage, with the counts of the files
+    rows = {}
+    for line in result.stdout.splitlines():
+        cells = [c.strip() for c in line.strip("│┃ ").split("│")]
+        if len(cells) == 7:
+            rows[(cells[0], cells[1])] = cells
+    expected_events = {
+        ("-", "generate"): len(generated),
+        ("20k", "load history"): len(history),
+        ("20k", "full build"): len(history),
+        ("20k", "batch load"): len(batch),
+        ("20k", "batch build"): len(batch),
+        ("20k", "batch end to end"): len(batch),
+    }
+    for key, count in expected_events.items():
+        assert key in rows, (key, result.stdout)
+        wall, events, per_second, _, cpu = rows[key][2:7]
+        assert float(wall) > 0
+        assert cpu == "-" or float(cpu) > 0
+        assert int(events.replace(",", "")) == count
+        expected_rate = count / float(wall)
+        assert abs(int(per_second.replace(",", "")) - expected_rate) <= max(1, expected_rate * 0.06)
+    for key in expected_events:
+        assert float(rows[key][5].replace(",", "")) > 10  # peak MiB of a Python process
+
+    # the warehouse holds what was loaded: history then batch, each line loaded or rejected
+    import duckdb
+
+    with duckdb.connect(
+        str(work / "runs" / "duckdb-20k" / "warehouse.duckdb"), read_only=True
+    ) as con:
+        raw = "shoplens_bench_20k_raw"
+        loaded = con.execute(f"select count(*) from {raw}.events").fetchone()[0]
+        rejected = con.execute(
+            f"select count(*) from {raw}.rejected_rows where table_name = 'events'"
+        ).fetchone()[0]
+    assert loaded + rejected == len(history) + len(batch)
+
+    # a second run reuses the generated shop and its cuts
+    again = run_command("shoplens", *args, "--no-tests", "--work-dir", str(work), env=env)
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "generate (cached)" in again.stdout
+
+
+def test_benchmark_rejects_a_bad_size(tmp_path: Path) -> None:
+    result = run_command(
+        "shoplens", "benchmark", "--events", "lots", "--work-dir", str(tmp_path / "bench")
+    )
+    assert result.returncode == 2
+    assert "bad event count 'lots'" in result.stderr
+    assert "Traceback" not in result.stderr
