@@ -351,7 +351,7 @@ def spark_conf() -> dict[str, str]:
         "spark.ui.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.log.level": "ERROR",
-        # dbt-spark forces this too (connections.py): Spark 3 casts, for both engines' SQL.
+        # As dbt-spark forces for its sessions (connections.py): Spark 3's casting rules.
         "spark.sql.ansi.enabled": "false",
     }
 
@@ -363,7 +363,7 @@ class SparkWarehouse:
     A Spark write is a job of its own (about a second even for one row), and parquet tables have
     no transactions. So a file's rows, its rejected rows and its manifest row are kept in memory
     when its `transaction()` ends, and written per table (the manifest, load_files, last) when
-    SPARK_FLUSH_ROWS rows are pending and on `close()`: a few writes per batch instead of three
+    `flush_rows` rows are pending and on `close()`: a few writes per batch instead of three
     per file. A load that dies before a flush leaves its files unrecorded, so a rerun loads them
     (nothing is half-recorded: the manifest goes last). Checksums of pending files count as
     loaded, so a renamed copy in the same batch is still skipped.
