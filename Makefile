@@ -1,7 +1,8 @@
 # The two set-up commands of the README:
 #   make demo   generate ~30 days of demo data, load it into DuckDB, dbt build, print a summary
 #   make test   the whole test suite: ruff, sqlfluff, structural gates, pytest (which builds the
-#               dbt project on DuckDB and PostgreSQL over a small generated dataset)
+#               dbt project on DuckDB and PostgreSQL over a small generated dataset), then the
+#               Spark stage (the project built on a local Spark session, pytests/test_spark.py)
 # Both create the virtualenv .venv from pyproject.toml + requirements.lock on first use.
 
 PYTHON ?= python3
@@ -9,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint sqlfluff gates pytest install browser clean
+.PHONY: demo test lint sqlfluff gates pytest pytest-spark install browser clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +23,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shoplens demo
 
-test: lint sqlfluff gates pytest
+test: lint sqlfluff gates pytest pytest-spark
 
 # Headless Chromium for the report and board tests (pytests/test_report.py, test_board.py):
 # Debian's chromium package and a CJK font for the screenshots, installed with apt-get when
@@ -63,7 +64,12 @@ gates: $(STAMP)
 	$(BIN)/dbt-score lint --manifest "$$tmp/target/manifest.json"
 
 pytest: $(STAMP) browser
-	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=10
+	$(BIN)/python -m pytest -n auto --dist loadgroup --durations=10 -m "not spark"
+
+# The Spark stage: one SparkSession (a JVM) building the whole project over a small shop, next to
+# the same shop on DuckDB. Needs Java 17+; on its own, so it does not compete with the suite.
+pytest-spark: $(STAMP)
+	$(BIN)/python -m pytest -n 0 -m spark --durations=5
 
 clean:
 	rm -rf $(VENV) target logs data artifacts

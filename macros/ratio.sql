@@ -4,7 +4,7 @@
     null when the denominator is 0 or null. Every rate in the marts goes through it.
 #}
 {% macro ratio(numerator, denominator) -%}
-    cast({{ numerator }} as double precision) / nullif({{ denominator }}, 0)
+    cast({{ numerator }} as {{ shoplens.type_double() }}) / nullif({{ denominator }}, 0)
 {%- endmacro %}
 
 {#

@@ -84,9 +84,11 @@ class Warehouse:
     def raw_schema(self) -> str:
         return self.env["SHOPLENS_RAW_SCHEMA"]
 
-    def run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, check: bool = True, timeout: int = 900
+    ) -> subprocess.CompletedProcess[str]:
         """Run a command of this virtualenv (shoplens, dbt) in the repository with this env."""
-        result = run_command(*args, env=self.env)
+        result = run_command(*args, env=self.env, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(
                 f"{' '.join(args)} exited {result.returncode}\n{result.stdout[-6000:]}\n"
@@ -94,7 +96,9 @@ class Warehouse:
             )
         return result
 
-    def dbt(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def dbt(
+        self, *args: str, check: bool = True, timeout: int = 900
+    ) -> subprocess.CompletedProcess[str]:
         return self.run(
             "dbt",
             *args,
@@ -109,6 +113,7 @@ class Warehouse:
             "--log-path",
             str(self.tmp / "logs"),
             check=check,
+            timeout=timeout,
         )
 
     def query(self, sql: str) -> list[tuple]:

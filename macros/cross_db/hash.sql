@@ -9,6 +9,12 @@
       shoplens.dbt_duckdb_plugin (see profiles.yml) from SHOPLENS_PII_SALT.
     - PostgreSQL: the session setting `shoplens.pii_salt`, passed by libpq from
       PGOPTIONS="-c shoplens.pii_salt=<salt>" (the shoplens CLI sets it from SHOPLENS_PII_SALT).
+    - Spark: the session conf `spark.shoplens.pii_salt_hex`, the salt's UTF-8 bytes in hex, set
+      from SHOPLENS_PII_SALT by the profile (server_side_parameters), read through Spark's
+      variable substitution `${spark.shoplens.pii_salt_hex}`: Spark replaces it when it parses
+      the statement, after dbt has logged it, so the SQL dbt writes holds only the placeholder.
+      Hex because Spark redacts conf values that look like secrets (spark.redaction.regex: a salt
+      containing "secret" or "token" would read as "*********(redacted)"). Unset reads as ''.
     Without a salt, both use the public demo salt and every run warns (warn_if_demo_salt).
 #}
 
@@ -27,6 +33,10 @@
 
 {% macro postgres__pii_salt_sql() -%}
     coalesce(nullif(current_setting('shoplens.pii_salt', true), ''), '{{ shoplens.demo_pii_salt() }}')
+{%- endmacro %}
+
+{% macro spark__pii_salt_sql() -%}
+    coalesce(nullif(decode(unhex('${spark.shoplens.pii_salt_hex}'), 'UTF-8'), ''), '{{ shoplens.demo_pii_salt() }}')
 {%- endmacro %}
 
 {% macro default__pii_salt_sql() -%}
@@ -61,7 +71,8 @@
         {%- if result.columns[0].values()[0] -%}
             {{ log("WARNING: personal data is hashed with the public demo salt. Set SHOPLENS_PII_SALT "
                    ~ "to a secret before loading real data (on PostgreSQL also "
-                   ~ "PGOPTIONS=\"-c shoplens.pii_salt=$SHOPLENS_PII_SALT\").", info=True) }}
+                   ~ "PGOPTIONS=\"-c shoplens.pii_salt=$SHOPLENS_PII_SALT\"; on a Spark cluster the "
+                   ~ "session conf spark.shoplens.pii_salt_hex, the salt in hex).", info=True) }}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

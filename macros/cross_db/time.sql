@@ -60,7 +60,8 @@
 {%- endmacro %}
 
 {% macro spark__seconds_between(start_expr, end_expr) -%}
-    (unix_micros({{ end_expr }}) - unix_micros({{ start_expr }})) / 1000000.0
+    {#- A double, as on the other engines (1000000.0 would be a decimal literal in Spark). -#}
+    cast(unix_micros({{ end_expr }}) - unix_micros({{ start_expr }}) as double) / 1000000
 {%- endmacro %}
 
 

@@ -56,12 +56,17 @@ def format_option(default: str | None, help: str | None = None) -> Callable[[Any
     )
 
 
-def target_option(help: str | None = None) -> Callable[[Any], Any]:
-    """The --target option (the warehouse: a target of profiles.yml) shared by the commands."""
-    from shoplens.warehouse import TARGETS
+def target_option(help: str | None = None, loader: bool = False) -> Callable[[Any], Any]:
+    """The --target option (the warehouse: a target of profiles.yml) shared by the commands:
+    every target for the loader, the serving warehouses for the commands reading marts."""
+    from shoplens.warehouse import SERVING_TARGETS, TARGETS
 
     return click.option(
-        "--target", type=click.Choice(TARGETS), default="duckdb", show_default=True, help=help
+        "--target",
+        type=click.Choice(TARGETS if loader else SERVING_TARGETS),
+        default="duckdb",
+        show_default=True,
+        help=help,
     )
 
 
@@ -208,7 +213,7 @@ def generate(
 
 @main.command()
 @click.argument("landing", type=click.Path(path_type=Path), default=DEFAULT_LANDING)
-@target_option(help="Warehouse to load into (same settings as profiles.yml).")
+@target_option(help="Warehouse to load into (same settings as profiles.yml).", loader=True)
 @click.option(
     "--table", default=None, help="Load only this raw table (required for a single file)."
 )

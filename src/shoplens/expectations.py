@@ -290,7 +290,8 @@ class _PostgresMarts(_Marts):
 
 @contextmanager
 def _open_marts(target: str, schema: str) -> Iterator[_Marts]:
-    from shoplens.warehouse import TARGETS, database_errors
+    from shoplens.warehouse import SERVING_TARGETS as TARGETS
+    from shoplens.warehouse import database_errors
 
     if target not in TARGETS:
         raise ShoplensError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")

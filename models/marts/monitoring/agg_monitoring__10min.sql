@@ -1,3 +1,3 @@
-{{ config(unique_key='bucket_start_at') }}
+{{ config(materialized=shoplens.keyed_incremental(), unique_key='bucket_start_at') }}
 
 {{ shoplens.monitoring_metrics(grain='10min') }}

@@ -1,3 +1,3 @@
-{{ config(unique_key='metric_date') }}
+{{ config(materialized=shoplens.keyed_incremental(), unique_key='metric_date') }}
 
 {{ shoplens.monitoring_metrics(grain='day') }}

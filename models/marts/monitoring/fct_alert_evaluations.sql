@@ -107,9 +107,9 @@ window_values as (
         select
             complete_windows.window_start_at,
             '{{ metric }}' as metric,
-            cast(coalesce(agg_monitoring__10min.{{ metric }}, 0) as double precision) as metric_value,
-            cast(coalesce(agg_monitoring__10min.{{ metric }}, 0) as double precision) as numerator,
-            cast(null as double precision) as denominator
+            cast(coalesce(agg_monitoring__10min.{{ metric }}, 0) as {{ shoplens.type_double() }}) as metric_value,
+            cast(coalesce(agg_monitoring__10min.{{ metric }}, 0) as {{ shoplens.type_double() }}) as numerator,
+            cast(null as {{ shoplens.type_double() }}) as denominator
         from complete_windows
         left join agg_monitoring__10min
             on complete_windows.window_start_at = agg_monitoring__10min.bucket_start_at
@@ -118,9 +118,9 @@ window_values as (
     select
         complete_windows.window_start_at,
         'payment_success_rate' as metric,
-        cast(agg_monitoring__10min.payment_success_rate as double precision) as metric_value,
-        cast(coalesce(agg_monitoring__10min.successful_payments, 0) as double precision) as numerator,
-        cast(coalesce(agg_monitoring__10min.payment_attempts, 0) as double precision) as denominator
+        cast(agg_monitoring__10min.payment_success_rate as {{ shoplens.type_double() }}) as metric_value,
+        cast(coalesce(agg_monitoring__10min.successful_payments, 0) as {{ shoplens.type_double() }}) as numerator,
+        cast(coalesce(agg_monitoring__10min.payment_attempts, 0) as {{ shoplens.type_double() }}) as denominator
     from complete_windows
     left join agg_monitoring__10min
         on complete_windows.window_start_at = agg_monitoring__10min.bucket_start_at

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=shoplens.keyed_incremental(),
         incremental_strategy='delete+insert',
         unique_key='page_view_id',
         on_schema_change='fail',

@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=shoplens.keyed_incremental(),
         incremental_strategy='delete+insert',
         unique_key='session_id',
         on_schema_change='fail',
@@ -112,7 +112,7 @@ final as (
             case
                 when launches.session_id is null then 'unknown'
                 else coalesce(wechat_scene_channels.channel, 'other')
-            end as text
+            end as {{ dbt.type_string() }}
         ) as channel,
         sessions._sessionized_at
     from sessions

@@ -18,10 +18,10 @@ final as (
         stg_order_system__payments.payment_id,
         stg_order_system__payments.order_id,
         stg_order_system__orders.user_id_hash as person_id,
-        row_number() over (
+        cast(row_number() over (
             partition by stg_order_system__payments.order_id
             order by stg_order_system__payments.created_at, stg_order_system__payments.payment_id
-        ) as attempt_number,
+        ) as bigint) as attempt_number,
         stg_order_system__payments.created_at,
         stg_order_system__payments.created_date,
         stg_order_system__payments.finished_at,
