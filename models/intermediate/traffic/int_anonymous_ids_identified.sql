@@ -1,6 +1,6 @@
 {{
     config(
-        materialized='incremental',
+        materialized=shoplens.keyed_incremental(),
         incremental_strategy='delete+insert',
         unique_key='anonymous_id_hash',
         on_schema_change='fail',
