@@ -1,8 +1,8 @@
 with
 
-stg_mini_program__events as (
+int_events_consented as (
 
-    select * from {{ ref('stg_mini_program__events') }}
+    select * from {{ ref('int_events_consented') }}
 
 ),
 
@@ -11,7 +11,7 @@ devices as (
     select
         anonymous_id_hash,
         min(event_at) as first_seen_at
-    from stg_mini_program__events
+    from int_events_consented
     group by anonymous_id_hash
 
 ),
@@ -26,7 +26,7 @@ logged_in_events as (
             partition by anonymous_id_hash
             order by event_at, received_at, event_id
         ) as login_rank
-    from stg_mini_program__events
+    from int_events_consented
     where user_id_hash is not null
 
 ),
