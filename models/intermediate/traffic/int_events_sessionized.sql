@@ -4,7 +4,9 @@
         incremental_strategy='delete+insert',
         unique_key='event_id',
         on_schema_change='fail',
-        post_hook="{{ shoplens.delete_rows_gone_upstream(ref('int_events_consented'), 'event_id') }}",
+        post_hook="{{ shoplens.delete_rows_gone_upstream(
+            '(select event_id from ' ~ ref('int_events_consented') ~ ' where is_conforming)', 'event_id'
+        ) }}",
     )
 }}
 
@@ -17,7 +19,7 @@
     event_id; fct_sessions removes sessions that a late event merged away.
     Consent (int_events_consented, rebuilt every run): an event counts as new when it is valid
     and consented but not here yet, whenever it was loaded (a late grant makes old events new);
-    a device with rows here that are no longer consented (a late withdrawal) is re-sessionized
+    a device with rows here that are no longer valid (a late withdrawal) is re-sessionized
     entirely, and the post-hook deletes those rows.
 #}
 
