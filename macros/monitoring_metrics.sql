@@ -7,9 +7,12 @@
 
     Incremental: each row records how far its inputs had been built (_events_through: the
     newest _sessionized_at of int_events_sessionized; _orders_through: the newest _loaded_at of
-    the staged payments and orders). A run recomputes every bucket from the earliest one that
-    rows built or loaded since then touch — late events and late payments included — and
-    nothing before it, so its cost grows with what arrived, not with history.
+    the staged order-system tables read: payments, orders and consents; both never go back). A
+    run recomputes every bucket from the earliest one that rows built or loaded since then
+    touch — late events, late payments, and analytics consent changes (from their changed_at:
+    a late withdrawal removes events from then on) — and nothing before it, so its cost grows
+    with what arrived, not with history. A bucket from there on that has no data any more (all
+    its events excluded for consent) is deleted by the post-hook delete_stale_monitoring_buckets.
 #}
 
 {% macro monitoring_bucket(ts_expr, grain) -%}
@@ -58,6 +61,12 @@ stg_order_system__orders as (
 
 ),
 
+stg_order_system__consents as (
+
+    select * from {{ ref('stg_order_system__consents') }}
+
+),
+
 {% if is_incremental() %}
 
     watermarks as (
@@ -88,6 +97,10 @@ stg_order_system__orders as (
         inner join stg_order_system__orders
             on int_orders_paid.order_id = stg_order_system__orders.order_id
         where stg_order_system__orders._loaded_at > (select orders_through from watermarks)
+        union all
+        select {{ shoplens.monitoring_bucket('changed_at', grain) }} as bucket
+        from stg_order_system__consents
+        where consent_type = 'analytics' and _loaded_at > (select orders_through from watermarks)
 
     ),
 
@@ -171,13 +184,28 @@ final as (
         {{ shoplens.fen_to_yuan('coalesce(paid.gmv_fen, 0)') }} as gmv_yuan,
         coalesce(events.pv, 0) as pv,
         coalesce(events.active_users, 0) as active_users,
-        (select max(_sessionized_at) from int_events_sessionized) as _events_through,
+        (
+            select max(_sessionized_at)
+            from (
+                select _sessionized_at from int_events_sessionized
+                {%- if is_incremental() %}
+                union all
+                select events_through as _sessionized_at from watermarks
+                {%- endif %}
+            ) as builds
+        ) as _events_through,
         (
             select max(_loaded_at)
             from (
                 select _loaded_at from stg_order_system__payments
                 union all
                 select _loaded_at from stg_order_system__orders
+                union all
+                select _loaded_at from stg_order_system__consents
+                {%- if is_incremental() %}
+                union all
+                select orders_through as _loaded_at from watermarks
+                {%- endif %}
             ) as loads
         ) as _orders_through
     from bucket_keys
@@ -192,3 +220,51 @@ final as (
 
 select * from final
 {% endmacro %}
+
+
+{#
+    Post-hook of the monitoring marts. The rows the run wrote carry the newest watermarks; an
+    older row whose bucket has no data any more (all its events excluded for consent) is
+    deleted. Only buckets from the earliest analytics consent change loaded after those older
+    rows were built are checked, so a run without consent changes checks nothing.
+#}
+{% macro delete_stale_monitoring_buckets(grain) -%}
+    {%- if is_incremental() -%}
+        {%- set bucket = 'metric_date' if grain == 'day' else 'bucket_start_at' -%}
+        {%- set is_older -%}
+            (
+                {{ this.identifier }}._events_through < (select max(_events_through) from {{ this }})
+                or {{ this.identifier }}._orders_through < (select max(_orders_through) from {{ this }})
+            )
+        {%- endset -%}
+        delete from {{ this }}
+        where
+            {{ is_older }}
+            and {{ bucket }} >= (
+                select min({{ shoplens.monitoring_bucket('changed_at', grain) }})
+                from {{ ref('stg_order_system__consents') }}
+                where
+                    consent_type = 'analytics'
+                    and _loaded_at > (
+                        select max(older._orders_through) from {{ this }} as older
+                        where
+                            older._events_through < (select max(_events_through) from {{ this }})
+                            or older._orders_through < (select max(_orders_through) from {{ this }})
+                    )
+            )
+            and not exists (
+                select 1 from {{ ref('int_events_sessionized') }} as events
+                where {{ shoplens.monitoring_bucket('events.event_at', grain) }} = {{ this.identifier }}.{{ bucket }}
+            )
+            and not exists (
+                select 1 from {{ ref('fct_payments') }} as payments
+                where
+                    payments.is_finished
+                    and {{ shoplens.monitoring_bucket('payments.created_at', grain) }} = {{ this.identifier }}.{{ bucket }}
+            )
+            and not exists (
+                select 1 from {{ ref('int_orders_paid') }} as paid
+                where {{ shoplens.monitoring_bucket('paid.paid_at', grain) }} = {{ this.identifier }}.{{ bucket }}
+            )
+    {%- endif -%}
+{%- endmacro %}

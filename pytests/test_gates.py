@@ -99,6 +99,15 @@ def _mutated(manifest: dict, rule: str) -> tuple[dict, str]:
     if rule == "public_model_without_contract":
         mart["config"]["contract"]["enforced"] = False
         return data, mart["name"]
+    if rule == "public_mart_without_personal_data_scan":
+        for node_id in [
+            node_id
+            for node_id, node in nodes.items()
+            if node.get("attached_node") == mart["unique_id"]
+            and (node.get("test_metadata") or {}).get("name") == "no_personal_data"
+        ]:
+            del nodes[node_id]
+        return data, mart["name"]
     if rule == "undocumented_public_model_columns":
         mart["columns"]["pv"]["description"] = ""
         return data, mart["name"]
@@ -130,6 +139,7 @@ def parsed_manifest(tmp_path_factory: pytest.TempPathFactory) -> dict:
         "model_naming_conventions",
         "mart_not_public",
         "public_model_without_contract",
+        "public_mart_without_personal_data_scan",
         "undocumented_public_model_columns",
         "undocumented_source",
         "undocumented_source_table",

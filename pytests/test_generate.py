@@ -543,6 +543,28 @@ def test_users_consents_and_people(main_run):
         1, sum(not c["granted"] for c in analytics)
     )
     assert any(not c["granted"] for c in analytics)
+    # Devices from before the period consented before it; a new device consents on the privacy
+    # prompt before its first launch is tracked; some withdrawals are granted again later.
+    start = datetime(2026, 8, 31, 16, tzinfo=UTC).isoformat().replace("+00:00", "")
+    assert any(c["granted"] and c["changed_at"] < start for c in analytics)
+    changes = defaultdict(list)
+    for c in sorted(analytics, key=lambda c: c["changed_at"]):
+        changes[c["anonymous_id"]].append(c)
+    first_launch = {}
+    for e in main_run["unique"]:
+        if e["event"] == "mp_launch" and (e.get("properties") or {}).get("is_first_launch"):
+            first_launch[e["anonymous_id"]] = min(
+                e["received_at"], first_launch.get(e["anonymous_id"], e["received_at"])
+            )
+    granted_new = [d for d in first_launch if changes[d] and changes[d][0]["granted"]]
+    assert len(granted_new) > 0.9 * len(first_launch)
+    for device in granted_new:
+        granted_at = datetime.fromisoformat(changes[device][0]["changed_at"].replace("Z", "+00:00"))
+        assert granted_at.timestamp() * 1000 < first_launch[device]
+    assert any(
+        [c["granted"] for c in device_changes][-2:] == [False, True]
+        for device_changes in changes.values()
+    )
 
 
 def test_ground_truth_has_config_counts_and_incidents(main_run):

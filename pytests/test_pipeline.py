@@ -6,10 +6,11 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -84,6 +85,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
             start_date=date(2026, 9, 1),
             seed=7,
             refund_rate=0.5,  # so that a few refunds fall inside the six days
+            consent_withdrawal_rate=0.2,  # so that withdrawals (and re-grants) fall inside them
         )
     )
     return out
@@ -166,6 +168,8 @@ def test_generated_shop_builds_and_every_row_is_accounted_for(
 
     check_transaction_marts(wh, landing)
     check_core_funnel_step_1(wh)
+    check_consent_exclusions(wh, landing, reference)
+    check_personal_data_scan(wh, reference)
 
 
 def _backend_rows(landing: Path, table: str) -> list[dict]:
@@ -219,6 +223,132 @@ def check_transaction_marts(wh: Warehouse, landing: Path) -> None:
     assert actual == {
         d: (gmv, n, len(buyers), refund) for d, (gmv, n, buyers, refund) in expected.items()
     }
+
+
+def _event_at_ms(event: dict) -> int:
+    """The event-time rule: the client time unless missing or implausible, else received_at."""
+    client, received = event.get("time"), event["received_at"]
+    if client is None or client > received + 600_000 or client < received - 7 * 86_400_000:
+        return received
+    return client
+
+
+def _ms(iso: str) -> int:
+    return round(_utc(iso).timestamp() * 1000)
+
+
+def consent_changes_per_device(
+    consents: list[dict], events: list[dict]
+) -> dict[str, list[tuple[int, bool]]]:
+    """Analytics consent changes per device, as (changed_at ms, granted): the device's own rows
+    and those of every member who logged in on it (from any staged event)."""
+    devices_of_member: dict[str, set[str]] = {}
+    for event in events:
+        if event.get("user_id") is not None:
+            devices_of_member.setdefault(event["user_id"], set()).add(event["anonymous_id"])
+    changes: dict[str, set[tuple[int, bool]]] = {}
+    for row in consents:
+        if row["consent_type"] != "analytics":
+            continue
+        change = (_ms(row["changed_at"]), row["granted"])
+        targets = {row["anonymous_id"], *devices_of_member.get(row.get("user_id") or "", set())}
+        for device in targets:
+            changes.setdefault(device, set()).add(change)
+    return {device: sorted(c) for device, c in changes.items()}
+
+
+def is_consented(changes: list[tuple[int, bool]], at_ms: int) -> bool:
+    """The latest change at or before the moment decides; at equal times a withdrawal wins."""
+    before = [c for c in changes if c[0] <= at_ms]
+    return bool(before) and max(before, key=lambda c: (c[0], not c[1]))[1]
+
+
+def check_consent_exclusions(wh: Warehouse, landing: Path, reference: Reference) -> None:
+    """Events excluded for consent per reporting day (agg_quality__consent_daily) against the
+    rule recomputed from the landing files; the traffic marts count consented events only."""
+    events = list(reference.first_deliveries.values())
+    changes = consent_changes_per_device(_backend_rows(landing, "consents"), events)
+    expected: dict[date, list[int]] = {}
+    reasons = Counter()
+    for event in events:
+        at = _event_at_ms(event)
+        day = expected.setdefault(_reporting_date(datetime.fromtimestamp(at / 1000, UTC)), [0, 0])
+        device_changes = changes.get(event["anonymous_id"], [])
+        day[0] += 1
+        if not is_consented(device_changes, at):
+            day[1] += 1
+            reasons["no consent" if not device_changes else "before grant or withdrawn"] += 1
+            if any(not granted and when <= at for when, granted in device_changes):
+                reasons["after a withdrawal"] += 1
+    assert reasons["no consent"] > 0 and reasons["after a withdrawal"] > 0, reasons
+    marts = f"{wh.schema}_marts"
+    rows = wh.query(
+        f"select metric_date, staged_events, excluded_events "
+        f"from {marts}.agg_quality__consent_daily"
+    )
+    assert {_as_date(d): [staged, excluded] for d, staged, excluded in rows} == expected
+    # PV follows the rule: page views of consented, conforming events only.
+    pv = wh.scalar(f"select sum(pv) from {marts}.agg_traffic__daily")
+    consented_views = wh.scalar(
+        f"select count(*) from {wh.schema}_intermediate.int_events_consented "
+        f"where event_name = 'page_view' and is_conforming"
+    )
+    staged_views = wh.scalar(
+        f"select count(*) from {wh.schema}_staging.stg_mini_program__events "
+        f"where event_name = 'page_view' and is_conforming"
+    )
+    assert pv == consented_views < staged_views
+
+
+def _scan_findings(wh: Warehouse, mart: str) -> list[tuple]:
+    """The failing rows of the personal-data scan of one mart (its compiled test, run again)."""
+    (compiled,) = (wh.tmp / "target" / "compiled").rglob(f"shoplens_no_personal_data_{mart}_.sql")
+    return wh.query(compiled.read_text(encoding="utf-8"))
+
+
+def check_personal_data_scan(wh: Warehouse, reference: Reference) -> None:
+    """The scan passed in `dbt build`; a phone number planted in one mart and a raw
+    anonymous_id in another fail it, naming mart, column and a masked sample; a digit run
+    inside a longer token (as in a hex hash) is not a phone number."""
+    marts = f"{wh.schema}_marts"
+    raw_id = sorted(reference.first_deliveries.values(), key=lambda e: e["event_id"])[0][
+        "anonymous_id"
+    ]
+    one_session = f"(select min(session_id) from {marts}.fct_sessions)"
+    one_sku = f"(select min(sku_id) from {marts}.dim_products)"
+    _execute(
+        wh,
+        f"update {marts}.fct_sessions set landing_page_path = 'tel:+86 13812345678', "
+        f"exit_page_path = 'a13812345678b' where session_id = {one_session}",
+        f"update {marts}.dim_products set product_title = '{raw_id}' where sku_id = {one_sku}",
+    )
+    result = wh.dbt("test", "--select", "test_name:no_personal_data", check=False)
+    assert result.returncode != 0
+    failed = set(re.findall(r"FAIL 1 shoplens_no_personal_data_(\w+?)_ ", result.stdout))
+    assert failed == {"fct_sessions", "dim_products"}, result.stdout[-3000:]
+    assert _scan_findings(wh, "fct_sessions") == [
+        ("fct_sessions", "landing_page_path", "phone_number", 1, "tel****78")
+    ]
+    assert _scan_findings(wh, "dim_products") == [
+        ("dim_products", "product_title", "raw_id", 1, raw_id[:3] + "****" + raw_id[-2:])
+    ]
+
+
+def _execute(wh: Warehouse, *statements: str) -> None:
+    if wh.engine == "duckdb":
+        import duckdb
+
+        with duckdb.connect(wh.env["SHOPLENS_DUCKDB_PATH"]) as con:
+            for statement in statements:
+                con.execute(statement)
+        return
+    import psycopg2
+
+    from shoplens.warehouse import postgres_settings
+
+    with psycopg2.connect(**postgres_settings()) as con, con.cursor() as cur:
+        for statement in statements:
+            cur.execute(statement)
 
 
 def check_core_funnel_step_1(wh: Warehouse) -> None:
@@ -427,8 +557,9 @@ def test_incremental_builds_equal_a_full_rebuild(
 ) -> None:
     """Load the shop in BATCHES loads in arrival order, with an incremental `dbt run` after each
     (late arrivals and SDK retries land in sessions and buckets built by earlier runs), then
-    rebuild everything with --full-refresh: every public mart, and every incremental model, the
-    same row for row (every column but BOOKKEEPING_COLUMNS)."""
+    rebuild everything with --full-refresh (consent changes included: a withdrawal that
+    arrives after events earlier runs had sessionized): every public mart, and every
+    incremental model, the same row for row (every column but BOOKKEEPING_COLUMNS)."""
     wh = warehouse
     batches = _arrival_batches(landing, tmp_path / "batches", BATCHES)
     assert all(any(b.folder.rglob("*.ndjson")) for b in batches)
@@ -458,6 +589,20 @@ def test_incremental_builds_equal_a_full_rebuild(
         counts.append(wh.scalar(f"select count(*) from {stg}"))
     assert counts == sorted(counts) and counts[-1] == len(reference.first_deliveries)
     incremental = _snapshot(wh, relations)
+    # A withdrawal in a later load excludes events that earlier runs had sessionized.
+    withdrawn_after_built = 0
+    for i in range(1, len(batches)):
+        earlier = [e for batch in batches[:i] for e in _events(batch.folder)]
+        changes = consent_changes_per_device(_backend_rows(batches[i].folder, "consents"), earlier)
+        withdrawn_after_built += sum(
+            1
+            for e in earlier
+            if any(
+                not granted and when <= _event_at_ms(e)
+                for when, granted in changes.get(e["anonymous_id"], [])
+            )
+        )
+    assert withdrawn_after_built > 0, "a later load should withdraw consent for earlier events"
 
     # A run with nothing new changes nothing.
     wh.dbt("run")
@@ -469,3 +614,17 @@ def test_incremental_builds_equal_a_full_rebuild(
     empty = [rel.name for rel in relations if not full[rel.name] and rel.name not in MAY_BE_EMPTY]
     assert not empty, f"empty in the full build, so nothing compared: {empty}"
     _assert_same(full, incremental)
+
+
+def _events(landing: Path) -> list[dict]:
+    """The well-formed event lines of a landing folder."""
+    events = []
+    for path in sorted((landing / "events").rglob("*.ndjson")):
+        for raw in path.read_bytes().split(b"\n"):
+            try:
+                obj = json.loads(raw)
+            except ValueError:
+                continue
+            if _valid(obj):
+                events.append(obj)
+    return events

@@ -158,6 +158,13 @@ def _parse_incident(value: str) -> Any:
 @click.option(
     "--missing-property-rate", type=click.FloatRange(0, 1), default=0.001, show_default=True
 )
+@click.option(
+    "--consent-withdrawal-rate",
+    type=click.FloatRange(0, 1),
+    default=0.015,
+    show_default=True,
+    help="Share of consenting devices that withdraw analytics consent during the period.",
+)
 def generate(
     out_dir: Path,
     users: int,
@@ -175,6 +182,7 @@ def generate(
     malformed_rate: float,
     unknown_event_rate: float,
     missing_property_rate: float,
+    consent_withdrawal_rate: float,
 ) -> None:
     """Simulate a mini-program shop and write landing files (events and order-system tables)."""
     from shoplens.generate import GeneratorConfig
@@ -197,6 +205,7 @@ def generate(
         malformed_rate=malformed_rate,
         unknown_event_rate=unknown_event_rate,
         missing_property_rate=missing_property_rate,
+        consent_withdrawal_rate=consent_withdrawal_rate,
     )
     with _progress() as progress:
         task = progress.add_task("generating days", total=days)

@@ -191,6 +191,17 @@ def mart_not_public(model: Model) -> RuleViolation | None:
 
 
 @_gate
+def public_mart_without_personal_data_scan(model: Model) -> RuleViolation | None:
+    """Every public mart carries the personal-data scan (macros/tests/no_personal_data.sql): no
+    phone number and no raw anonymous_id / user_id in any of its string columns."""
+    if _layer(model)[0] != "marts" or model.access != "public":
+        return None
+    if any(test.type == "no_personal_data" for test in model.tests):
+        return None
+    return RuleViolation("a public mart without the `shoplens.no_personal_data` data test.")
+
+
+@_gate
 def undocumented_source(source: Source) -> RuleViolation | None:
     """Every source has a description [fct_undocumented_sources]."""
     if not source.source_description.strip():

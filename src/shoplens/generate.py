@@ -88,6 +88,9 @@ class GeneratorConfig:
     # at certainty: more payments per 10-minute window without a larger population (1.0 keeps
     # the default output byte for byte).
     purchase_multiplier: float = 1.0
+    # Share of consenting devices that withdraw their analytics consent during the period
+    # (about a third of them grant it again within three days).
+    consent_withdrawal_rate: float = 0.015
 
 
 @dataclass
@@ -829,6 +832,7 @@ class _Simulation:
         self.reg_dev = np.full(n, -1, dtype=np.int64)
         dev_ex = existing[self.dev_person]
         self.dev_launched = dev_ex.copy()
+        self.dev_existing = dev_ex.copy()
         self.dev_logged = dev_ex & registered[self.dev_person] & (rng.random(n_dev) < 0.8)
         self.dev_first_ms = np.full(n_dev, -1, dtype=np.int64)
         self.dev_first_user = np.full(n_dev, -1, dtype=np.int64)
@@ -2139,15 +2143,26 @@ class _Simulation:
             }
         )
         rows["users"] = self._write_table(contract.USERS, users, self.reg_ms[reg])
-        # consents: analytics at the first launch (most devices), marketing at registration,
-        # a few withdrawals later
+        # consents: analytics on the privacy prompt just before a device's first launch is
+        # tracked (most devices; the others never consent; devices from before the period
+        # consented before it), marketing at registration, a few withdrawals during the period
+        # (by the device's first member, if any), about a third of them granted again
         new_dev = np.nonzero(self.dev_first_ms >= 0)[0]
-        grant = new_dev[rng.random(len(new_dev)) < 0.96]
+        grant_new = new_dev[rng.random(len(new_dev)) < 0.96]
+        old_dev = np.nonzero(self.dev_existing)[0]
+        grant_old = old_dev[rng.random(len(old_dev)) < 0.96]
+        grant = np.concatenate([grant_new, grant_old])
+        grant_at = np.concatenate(
+            [
+                self.dev_first_ms[grant_new] - rng.integers(500, 8000, len(grant_new)),
+                self.day_start[0] - rng.integers(MS_DAY, 30 * MS_DAY, len(grant_old)),
+            ]
+        )
         c_dev = [grant]
         c_user = [np.full(len(grant), -1)]
         c_type = [np.zeros(len(grant), dtype=np.int64)]
         c_granted = [np.ones(len(grant), dtype=bool)]
-        c_at = [self.dev_first_ms[grant] + rng.integers(500, 8000, len(grant))]
+        c_at = [grant_at]
         reg_new = np.nonzero(
             (self.reg_ms >= self.day_start[0]) & (self.reg_ms < end) & (self.reg_dev >= 0)
         )[0]
@@ -2157,8 +2172,11 @@ class _Simulation:
         c_type.append(np.ones(len(mk), dtype=np.int64))
         c_granted.append(np.ones(len(mk), dtype=bool))
         c_at.append(self.reg_ms[mk] + rng.integers(2000, 20_000, len(mk)))
-        wd = grant[rng.random(len(grant)) < 0.015]
-        w_at = self.dev_first_ms[wd] + rng.integers(MS_HOUR, 20 * MS_DAY, len(wd))
+        wsel = rng.random(len(grant)) < self.cfg.consent_withdrawal_rate
+        wd = grant[wsel]
+        w_at = np.maximum(grant_at[wsel], self.day_start[0]) + rng.integers(
+            MS_HOUR, max(MS_HOUR + 1, self.cfg.days * MS_DAY), len(wd)
+        )
         wk = w_at < end
         wd, w_at = wd[wk], w_at[wk]
         c_dev.append(wd)
@@ -2166,6 +2184,14 @@ class _Simulation:
         c_type.append(np.zeros(len(wd), dtype=np.int64))
         c_granted.append(np.zeros(len(wd), dtype=bool))
         c_at.append(w_at)
+        rg = rng.random(len(wd)) < 0.3
+        rg_at = w_at[rg] + rng.integers(MS_HOUR, 3 * MS_DAY, int(rg.sum()))
+        rk = rg_at < end
+        c_dev.append(wd[rg][rk])
+        c_user.append(np.full(int(rk.sum()), -1))
+        c_type.append(np.zeros(int(rk.sum()), dtype=np.int64))
+        c_granted.append(np.ones(int(rk.sum()), dtype=bool))
+        c_at.append(rg_at[rk])
         cd, cu, ct, cg, ca = (np.concatenate(x) for x in (c_dev, c_user, c_type, c_granted, c_at))
         co = np.lexsort((cd, ca))
         cd, cu, ct, cg, ca = cd[co], cu[co], ct[co], cg[co], ca[co]

@@ -13,9 +13,9 @@ int_events_sessionized as (
 
 ),
 
-stg_mini_program__events as (
+int_events_consented as (
 
-    select * from {{ ref('stg_mini_program__events') }}
+    select * from {{ ref('int_events_consented') }}
 
 ),
 
@@ -40,18 +40,18 @@ clicks as (
         int_events_sessionized.event_at as clicked_at,
         int_events_sessionized.event_sequence as click_sequence,
         cast(
-            coalesce(stg_mini_program__events.module, tracking_plan__click_targets.module)
+            coalesce(int_events_consented.module, tracking_plan__click_targets.module)
             as {{ dbt.type_string() }}
         ) as module,
         {{ shoplens.event_property_as_text(
-            'stg_mini_program__events', 'tracking_plan__click_targets.item_id_property'
+            'int_events_consented', 'tracking_plan__click_targets.item_id_property'
         ) }} as item_id,
-        stg_mini_program__events.item_position
+        int_events_consented.item_position
     from int_events_sessionized
     inner join tracking_plan__click_targets
         on int_events_sessionized.event_name = tracking_plan__click_targets.event_name
-    inner join stg_mini_program__events
-        on int_events_sessionized.event_id = stg_mini_program__events.event_id
+    inner join int_events_consented
+        on int_events_sessionized.event_id = int_events_consented.event_id
 
 ),
 

@@ -13,9 +13,9 @@ int_events_sessionized as (
 
 ),
 
-stg_mini_program__events as (
+int_events_consented as (
 
-    select * from {{ ref('stg_mini_program__events') }}
+    select * from {{ ref('int_events_consented') }}
 
 ),
 
@@ -25,26 +25,26 @@ exposure_events as (
         int_events_sessionized.session_id,
         int_events_sessionized.event_at,
         int_events_sessionized.event_sequence,
-        stg_mini_program__events.module,
-        stg_mini_program__events.item_type,
-        stg_mini_program__events.item_id,
-        stg_mini_program__events.item_position,
+        int_events_consented.module,
+        int_events_consented.item_type,
+        int_events_consented.item_id,
+        int_events_consented.item_position,
         row_number() over (
             partition by
                 int_events_sessionized.session_id,
-                stg_mini_program__events.module,
-                stg_mini_program__events.item_id
+                int_events_consented.module,
+                int_events_consented.item_id
             order by int_events_sessionized.event_sequence
         ) as exposure_rank,
         count(*) over (
             partition by
                 int_events_sessionized.session_id,
-                stg_mini_program__events.module,
-                stg_mini_program__events.item_id
+                int_events_consented.module,
+                int_events_consented.item_id
         ) as exposure_event_count
     from int_events_sessionized
-    inner join stg_mini_program__events
-        on int_events_sessionized.event_id = stg_mini_program__events.event_id
+    inner join int_events_consented
+        on int_events_sessionized.event_id = int_events_consented.event_id
     where int_events_sessionized.event_name = 'exposure'
 
 ),

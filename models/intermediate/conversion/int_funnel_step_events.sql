@@ -13,9 +13,9 @@ int_events_sessionized as (
 
 ),
 
-stg_mini_program__events as (
+int_events_consented as (
 
-    select * from {{ ref('stg_mini_program__events') }}
+    select * from {{ ref('int_events_consented') }}
 
 ),
 
@@ -37,14 +37,14 @@ final as (
     from int_events_sessionized
     inner join funnel_steps
         on int_events_sessionized.event_name = funnel_steps.event_name
-    inner join stg_mini_program__events
+    inner join int_events_consented
         on
-            int_events_sessionized.event_id = stg_mini_program__events.event_id
+            int_events_sessionized.event_id = int_events_consented.event_id
             -- The same condition again, so engines can hash-join staging to the steps.
-            and funnel_steps.event_name = stg_mini_program__events.event_name
+            and funnel_steps.event_name = int_events_consented.event_name
     where
         funnel_steps.property_name is null
-        or {{ shoplens.event_property_as_text('stg_mini_program__events', 'funnel_steps.property_name') }}
+        or {{ shoplens.event_property_as_text('int_events_consented', 'funnel_steps.property_name') }}
         = funnel_steps.property_value
 
 )

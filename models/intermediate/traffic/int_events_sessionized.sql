@@ -4,6 +4,9 @@
         incremental_strategy='delete+insert',
         unique_key='event_id',
         on_schema_change='fail',
+        post_hook="{{ shoplens.delete_rows_gone_upstream(
+            '(select event_id from ' ~ ref('int_events_consented') ~ ' where is_conforming)', 'event_id'
+        ) }}",
     )
 }}
 
@@ -14,13 +17,17 @@
     later one, together with the new events; other sessions are not touched. A device whose
     person changed (a late first login) is re-sessionized entirely. Rows are replaced by
     event_id; fct_sessions removes sessions that a late event merged away.
+    Consent (int_events_consented, rebuilt every run): an event counts as new when it is valid
+    and consented but not here yet, whenever it was loaded (a late grant makes old events new);
+    a device with rows here that are no longer valid (a late withdrawal) is re-sessionized
+    entirely, and the post-hook deletes those rows.
 #}
 
 with
 
-stg_mini_program__events as (
+int_events_consented as (
 
-    select * from {{ ref('stg_mini_program__events') }}
+    select * from {{ ref('int_events_consented') }}
 
 ),
 
@@ -32,7 +39,8 @@ int_anonymous_ids_identified as (
 
 valid_events as (
 
-    -- Valid events (spec/metrics.md): deduplicated (staging) and conforming to the tracking plan.
+    -- Valid events (spec/metrics.md): deduplicated (staging), consented and conforming to the
+    -- tracking plan.
     select
         event_id,
         event_name,
@@ -49,7 +57,7 @@ valid_events as (
         _loaded_at,
         -- A launch sorts before any other event with the same timestamp: it opens the session.
         case when event_name = 'mp_launch' then 0 else 1 end as launch_order
-    from stg_mini_program__events
+    from int_events_consented
     where is_conforming
 
 ),
@@ -58,22 +66,39 @@ valid_events as (
 
 arrived as (
 
-    -- Valid events staged since the last run (with the staging look-back) and not yet here.
+    -- Valid consented events not here yet: staged since the last run, or granted late.
     select valid_events.*
     from valid_events
-    where
-        valid_events._loaded_at >= (
-            select
-                coalesce(
-                    {{ dbt.dateadd('minute', -var('staging_lookback_minutes'), 'max(_loaded_at)') }},
-                    cast('1970-01-01' as timestamp)
-                )
-            from {{ this }}
-        )
-        and not exists (
-            select 1 from {{ this }} as sessionized
-            where sessionized.event_id = valid_events.event_id
-        )
+    where not exists (
+        select 1 from {{ this }} as sessionized
+        where sessionized.event_id = valid_events.event_id
+    )
+
+),
+
+withdrawn_devices as (
+
+    -- Devices with rows here that are no longer consented (a withdrawal that came late).
+    select distinct sessionized.anonymous_id_hash
+    from {{ this }} as sessionized
+    where not exists (
+        select 1 from valid_events
+        where valid_events.event_id = sessionized.event_id
+    )
+
+),
+
+changes as (
+
+    select
+        anonymous_id_hash,
+        event_at
+    from arrived
+    union all
+    select
+        anonymous_id_hash,
+        cast(null as timestamp) as event_at
+    from withdrawn_devices
 
 ),
 
@@ -82,7 +107,7 @@ touched_devices as (
     select
         anonymous_id_hash,
         min(event_at) as earliest_arrival_at
-    from arrived
+    from changes
     group by anonymous_id_hash
 
 ),
@@ -114,11 +139,11 @@ person_changed as (
 floors as (
 
     -- Start of the last session that began at or before the device's earliest new event;
-    -- null: re-sessionize the whole device.
+    -- null: re-sessionize the whole device (its person changed, or it lost events).
     select
         touched_devices.anonymous_id_hash,
         case
-            when person_changed.anonymous_id_hash is null
+            when person_changed.anonymous_id_hash is null and withdrawn_devices.anonymous_id_hash is null
                 then max(
                     case
                         when touched_rows.session_started_at <= touched_devices.earliest_arrival_at
@@ -131,7 +156,12 @@ floors as (
         on touched_devices.anonymous_id_hash = touched_rows.anonymous_id_hash
     left join person_changed
         on touched_devices.anonymous_id_hash = person_changed.anonymous_id_hash
-    group by touched_devices.anonymous_id_hash, person_changed.anonymous_id_hash
+    left join withdrawn_devices
+        on touched_devices.anonymous_id_hash = withdrawn_devices.anonymous_id_hash
+    group by
+        touched_devices.anonymous_id_hash,
+        person_changed.anonymous_id_hash,
+        withdrawn_devices.anonymous_id_hash
 
 ),
 

@@ -1,3 +1,9 @@
-{{ config(materialized=shoplens.keyed_incremental(), unique_key='bucket_start_at') }}
+{{
+    config(
+        materialized=shoplens.keyed_incremental(),
+        unique_key='bucket_start_at',
+        post_hook="{{ shoplens.delete_stale_monitoring_buckets('10min') }}",
+    )
+}}
 
 {{ shoplens.monitoring_metrics(grain='10min') }}

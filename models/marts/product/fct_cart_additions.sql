@@ -11,9 +11,9 @@ int_events_sessionized as (
 
 ),
 
-stg_mini_program__events as (
+int_events_consented as (
 
-    select * from {{ ref('stg_mini_program__events') }}
+    select * from {{ ref('int_events_consented') }}
 
 ),
 
@@ -26,11 +26,11 @@ final as (
         int_events_sessionized.event_at as added_at,
         int_events_sessionized.event_date as added_date,
         int_events_sessionized.product_id,
-        stg_mini_program__events.sku_id,
-        stg_mini_program__events.quantity
+        int_events_consented.sku_id,
+        int_events_consented.quantity
     from int_events_sessionized
-    inner join stg_mini_program__events
-        on int_events_sessionized.event_id = stg_mini_program__events.event_id
+    inner join int_events_consented
+        on int_events_sessionized.event_id = int_events_consented.event_id
     where int_events_sessionized.event_name = 'add_to_cart'
 
 )

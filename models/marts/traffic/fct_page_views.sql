@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='page_view_id',
         on_schema_change='fail',
+        post_hook="{{ shoplens.delete_rows_gone_upstream(ref('int_events_sessionized'), 'page_view_id', 'event_id') }}",
     )
 }}
 
@@ -11,7 +12,8 @@
     Incremental on arrival: recomputes the page views of the sessions that
     int_events_sessionized re-sessionized since this model's last run (a late event changes
     the stay time of the page view before it). page_view_id is the page_view event, so a
-    recomputed row replaces the old one.
+    recomputed row replaces the old one; a page view whose event a late consent withdrawal
+    excluded is deleted (post-hook).
 #}
 
 with

@@ -4,19 +4,14 @@
         incremental_strategy='delete+insert',
         unique_key='session_id',
         on_schema_change='fail',
-        post_hook=[
-            "{% if is_incremental() %}delete from {{ this }} where not exists ("
-            ~ "select 1 from {{ ref('int_events_sessionized') }} as sessionized"
-            ~ " where sessionized.session_id = {{ this.identifier }}.session_id){% endif %}",
-        ],
+        post_hook="{{ shoplens.delete_rows_gone_upstream(ref('int_events_sessionized'), 'session_id') }}",
     )
 }}
 
 {#
     Incremental on arrival: rebuilds the sessions that int_events_sessionized re-sessionized
-    since this model's last run, and (post-hook) deletes sessions a late event merged away —
-    with `not exists`, not `not in (subquery)`, which PostgreSQL runs row by row once the
-    subquery outgrows work_mem (minutes on the demo data).
+    since this model's last run, and (post-hook) deletes sessions that are gone upstream: merged
+    away by a late event, or all of whose events a late consent withdrawal excluded.
 #}
 
 with
