@@ -52,7 +52,9 @@ class Rendered:
 
 
 def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+    with tempfile.TemporaryDirectory(
+        prefix="chromium-profile-", ignore_cleanup_errors=True
+    ) as profile:
         return subprocess.run(
             [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *args],
             capture_output=True,

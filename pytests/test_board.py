@@ -149,7 +149,9 @@ def test_board_reloads_itself(board: Board) -> None:
     --refresh seconds."""
     browser.require_chromium()
     before = board.page_requests()
-    with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
+    with tempfile.TemporaryDirectory(
+        prefix="chromium-profile-", ignore_cleanup_errors=True
+    ) as profile:
         chromium = subprocess.Popen(
             [
                 str(browser.CHROMIUM),

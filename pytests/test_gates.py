@@ -88,7 +88,7 @@ def _mutated(manifest: dict, rule: str) -> tuple[dict, str]:
     data = json.loads(json.dumps(manifest))
     nodes, sources = data["nodes"], data["sources"]
     mart = nodes["model.shoplens.agg_traffic__daily"]
-    source = sources[min(sources)]
+    source = sources["source.shoplens.mini_program.events"]  # no gate exception applies to it
     source_item = f"{source['source_name']}.{source['name']}"
     if rule == "model_naming_conventions":
         mart["name"] = mart["alias"] = "traffic_daily_without_prefix"

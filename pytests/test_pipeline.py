@@ -429,7 +429,8 @@ def _arrival_batches(landing: Path, dest: Path, k: int) -> list[Batch]:
     """The landing files as `k` loads in arrival order: event lines cut at k - 1 instants evenly
     spaced over their received_at (mid-day, so sessions and late arrivals cross the cuts; a line
     without a readable received_at stays with the line before it: files are in arrival order),
-    and each order-system file (one arrival day) in the load that holds the end of its day."""
+    and each order-system file (one arrival day) in the load that holds the end of its day
+    (consents: the load after it)."""
     events = sorted((landing / "events").rglob("*.ndjson"))
     stamps = [s for path in events for s in map(_received_at, path.read_bytes().split(b"\n")) if s]
     low, high = min(stamps), max(stamps)
@@ -469,7 +470,11 @@ def _arrival_batches(landing: Path, dest: Path, k: int) -> list[Batch]:
         day = date.fromisoformat(path.parent.name.removeprefix("dt="))
         day_end = datetime.combine(day, datetime.min.time(), ZoneInfo("Asia/Shanghai"))
         day_end_ms = int(day_end.timestamp() * 1000) + 86_400_000
-        target = batches[min(batch_of(day_end_ms - 1), k - 1)].folder / path.relative_to(landing)
+        # Consent changes are exported one load later (a late export): a withdrawal then reaches
+        # the warehouse after the events it excludes were built by an earlier run.
+        delay = 1 if path.relative_to(landing).parts[0] == "consents" else 0
+        load = min(batch_of(day_end_ms - 1) + delay, k - 1)
+        target = batches[load].folder / path.relative_to(landing)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, target)
     return batches
