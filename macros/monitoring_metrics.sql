@@ -72,8 +72,10 @@ stg_order_system__consents as (
     watermarks as (
 
         select
-            max(_events_through) as events_through,
-            max(_orders_through) as orders_through
+            -- Never null (a first run with no consented event or no order): nothing newer
+            -- would ever compare greater than null.
+            coalesce(max(_events_through), cast('1970-01-01' as timestamp)) as events_through,
+            coalesce(max(_orders_through), cast('1970-01-01' as timestamp)) as orders_through
         from {{ this }}
 
     ),
@@ -185,7 +187,7 @@ final as (
         coalesce(events.pv, 0) as pv,
         coalesce(events.active_users, 0) as active_users,
         (
-            select max(_sessionized_at)
+            select coalesce(max(_sessionized_at), cast('1970-01-01' as timestamp))
             from (
                 select _sessionized_at from int_events_sessionized
                 {%- if is_incremental() %}
@@ -195,7 +197,7 @@ final as (
             ) as builds
         ) as _events_through,
         (
-            select max(_loaded_at)
+            select coalesce(max(_loaded_at), cast('1970-01-01' as timestamp))
             from (
                 select _loaded_at from stg_order_system__payments
                 union all

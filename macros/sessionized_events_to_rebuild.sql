@@ -8,7 +8,11 @@
     {% if is_incremental() %}
         where session_id in (
             select session_id from {{ ref('int_events_sessionized') }}
-            where _sessionized_at > (select max(_sessionized_at) from {{ this }})
+            -- An empty model (a first run without consented events) rebuilds everything.
+            where _sessionized_at > (
+                select coalesce(max(_sessionized_at), cast('1970-01-01' as timestamp))
+                from {{ this }}
+            )
         )
     {% endif %}
 {% endmacro %}

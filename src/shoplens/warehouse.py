@@ -432,7 +432,7 @@ class SparkWarehouse:
     def ensure_raw_tables(self) -> None:
         self.spark.sql(f"create database if not exists {self.schema}")
         existing = {table.name for table in self.spark.catalog.listTables(self.schema)}
-        for table in (*contract.TABLES, contract.REJECTED_TABLE, contract.LOAD_FILES_TABLE):
+        for table in (*contract.TABLES, *BOOKKEEPING_COLUMNS):
             if table not in existing:
                 self.spark.sql(create_table_sql(self.engine, self.schema, table))
 
