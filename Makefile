@@ -2,8 +2,8 @@
 #   make demo   generate ~30 days of demo data, load it into DuckDB, dbt build, print a summary
 #   make test   the whole test suite: ruff, sqlfluff, structural gates, pytest (which builds the
 #               dbt project on DuckDB and PostgreSQL over a small generated dataset)
-# The Spark stage (the project built on a local Spark session, pytests/test_spark.py) is its own
-# target, `make pytest-spark`, not yet part of `make test` (see README, "Running on Apache Spark").
+#               then the Spark stage (`make pytest-spark`: the project built on a local Spark
+#               session, pytests/test_spark.py), run after the main suite so it has the cores
 # Both create the virtualenv .venv from pyproject.toml + requirements.lock on first use.
 
 PYTHON ?= python3
@@ -24,7 +24,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/shoplens demo
 
-test: lint sqlfluff gates pytest
+test: lint sqlfluff gates pytest pytest-spark
 
 # Headless Chromium for the report and board tests (pytests/test_report.py, test_board.py):
 # Debian's chromium package and a CJK font for the screenshots, installed with apt-get when
