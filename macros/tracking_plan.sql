@@ -41,21 +41,22 @@
     ]) }}
 {%- endmacro %}
 
-{# The SQL of one typed property column. #}
-{% macro event_property_column(json_expr, spec) -%}
-    {%- set key = "'" ~ spec.property ~ "'" -%}
-    {%- if spec.type == 'integer' -%}
-        {%- set value = shoplens.json_get_integer(json_expr, key) -%}
-    {%- elif spec.type == 'boolean' -%}
-        {%- set value = shoplens.json_get_boolean(json_expr, key) -%}
-    {%- else -%}
-        {%- set value = shoplens.json_get_string(json_expr, key) -%}
-    {%- endif -%}
+{# The SQL of one typed property column, read from `picked_expr`: shoplens.json_pick of the
+   properties over event_property_names(). #}
+{% macro event_property_column(picked_expr, spec) -%}
+    {%- set value = shoplens.json_picked_typed(
+        picked_expr, shoplens.event_property_names(), "'" ~ spec.property ~ "'", spec.type
+    ) -%}
     {%- if spec.get('pii') -%}
         {{ shoplens.hash_pii(value) }}
     {%- else -%}
         {{ value }}
     {%- endif %} as {{ spec.column }}
+{%- endmacro %}
+
+{# The property names of event_property_columns(), in order. #}
+{% macro event_property_names() -%}
+    {{ return(shoplens.event_property_columns() | map(attribute='property') | list) }}
 {%- endmacro %}
 
 {#

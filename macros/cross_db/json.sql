@@ -34,13 +34,18 @@
 {%- endmacro %}
 
 {% macro duckdb__json_type_name(json_expr, key_sql) -%}
-    case json_type({{ json_expr }}, '$."' || {{ key_sql }} || '"')
+    {{ shoplens.duckdb__json_value_type_name("json_extract(" ~ json_expr ~ ", '$.\"' || " ~ key_sql ~ " || '\"')") }}
+{%- endmacro %}
+
+{# DuckDB: the normalised type of a JSON value (as json_extract returns it; SQL null: absent). #}
+{% macro duckdb__json_value_type_name(value_expr) -%}
+    case json_type({{ value_expr }})
         when 'VARCHAR' then 'string'
         when 'BIGINT' then 'integer'
         -- DuckDB tags every non-negative integer UBIGINT; above the bigint range it is a number.
         when 'UBIGINT' then
             case
-                when try_cast(json_extract_string({{ json_expr }}, '$."' || {{ key_sql }} || '"') as bigint) is not null
+                when try_cast(json_extract_string({{ value_expr }}, '$') as bigint) is not null
                     then 'integer'
                 else 'number'
             end
@@ -82,18 +87,71 @@
 {%- endmacro %}
 
 
-{# Typed getters: the value when its JSON type matches, else null (the mismatch is flagged by the conformance check). #}
-{% macro json_get_integer(json_expr, key_sql) -%}
-    case when {{ shoplens.json_type_name(json_expr, key_sql) }} = 'integer'
-        then cast({{ shoplens.json_get_text(json_expr, key_sql) }} as bigint) end
+{#
+    Reading many keys of one JSON object. `json_pick(json_expr, keys)` is one SQL expression
+    holding the values of `keys` (top-level key names known when the model compiles), parsed
+    once where the engine can: on DuckDB one json_extract with the list of paths (a list of JSON
+    values; each key read on its own re-parses the whole object, which made event staging
+    slow). Elsewhere it is the object itself, read key by key. Read the result with
+    json_picked_type_name / json_picked_text / json_picked_typed, passing the same `keys`;
+    `key_sql` is a quoted literal or a column. A key outside `keys` reads as absent on DuckDB.
+#}
+{% macro json_pick(json_expr, keys) -%}
+    {{ return(adapter.dispatch('json_pick', 'shoplens')(json_expr, keys)) }}
 {%- endmacro %}
 
-{% macro json_get_boolean(json_expr, key_sql) -%}
-    case when {{ shoplens.json_type_name(json_expr, key_sql) }} = 'boolean'
-        then cast({{ shoplens.json_get_text(json_expr, key_sql) }} as boolean) end
+{% macro default__json_pick(json_expr, keys) -%}
+    {{ json_expr }}
 {%- endmacro %}
 
-{% macro json_get_string(json_expr, key_sql) -%}
-    case when {{ shoplens.json_type_name(json_expr, key_sql) }} = 'string'
-        then {{ shoplens.json_get_text(json_expr, key_sql) }} end
+{% macro duckdb__json_pick(json_expr, keys) -%}
+    json_extract({{ json_expr }}, [
+        {%- for key in keys %}'$."{{ key }}"'{{ ', ' if not loop.last }}{% endfor -%}
+    ])
+{%- endmacro %}
+
+{% macro duckdb__json_picked_value(picked_expr, keys, key_sql) -%}
+    {%- set literal = key_sql.strip("'") -%}
+    {%- if key_sql.startswith("'") and literal in keys -%}
+        {{ picked_expr }}[{{ keys.index(literal) + 1 }}]
+    {%- else -%}
+        {{ picked_expr }}[list_position([
+            {%- for key in keys %}'{{ key }}'{{ ', ' if not loop.last }}{% endfor -%}
+        ], {{ key_sql }})]
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro json_picked_type_name(picked_expr, keys, key_sql) -%}
+    {{ return(adapter.dispatch('json_picked_type_name', 'shoplens')(picked_expr, keys, key_sql)) }}
+{%- endmacro %}
+
+{% macro default__json_picked_type_name(picked_expr, keys, key_sql) -%}
+    {{ shoplens.json_type_name(picked_expr, key_sql) }}
+{%- endmacro %}
+
+{% macro duckdb__json_picked_type_name(picked_expr, keys, key_sql) -%}
+    {{ shoplens.duckdb__json_value_type_name(shoplens.duckdb__json_picked_value(picked_expr, keys, key_sql)) }}
+{%- endmacro %}
+
+{% macro json_picked_text(picked_expr, keys, key_sql) -%}
+    {{ return(adapter.dispatch('json_picked_text', 'shoplens')(picked_expr, keys, key_sql)) }}
+{%- endmacro %}
+
+{% macro default__json_picked_text(picked_expr, keys, key_sql) -%}
+    {{ shoplens.json_get_text(picked_expr, key_sql) }}
+{%- endmacro %}
+
+{% macro duckdb__json_picked_text(picked_expr, keys, key_sql) -%}
+    json_extract_string({{ shoplens.duckdb__json_picked_value(picked_expr, keys, key_sql) }}, '$')
+{%- endmacro %}
+
+{#
+    A typed getter: the value when its JSON type is `json_type` ('integer', 'boolean' or
+    'string'), else null (the mismatch is flagged by the conformance check).
+#}
+{% macro json_picked_typed(picked_expr, keys, key_sql, json_type) -%}
+    {%- set sql_type = {'integer': 'bigint', 'boolean': 'boolean', 'string': none}[json_type] -%}
+    {%- set text = shoplens.json_picked_text(picked_expr, keys, key_sql) -%}
+    case when {{ shoplens.json_picked_type_name(picked_expr, keys, key_sql) }} = '{{ json_type }}'
+        then {% if sql_type %}cast({{ text }} as {{ sql_type }}){% else %}{{ text }}{% endif %} end
 {%- endmacro %}

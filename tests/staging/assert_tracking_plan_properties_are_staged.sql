@@ -1,5 +1,7 @@
 -- Every property of the tracking plan seed has a typed column in stg_mini_program__events
--- (macro event_property_columns) of the same type. Returns the properties that do not.
+-- (macro event_property_columns) of the same type, and every property a requirement depends
+-- on (required_when_property) is staged too: staging reads the JSON for exactly those
+-- properties (json_pick). Returns the properties that are not.
 
 with
 
@@ -9,6 +11,14 @@ plan_properties as (
         property_name,
         data_type
     from {{ ref('tracking_plan__event_properties') }}
+
+),
+
+conditions as (
+
+    select distinct required_when_property as property_name
+    from {{ ref('tracking_plan__event_properties') }}
+    where required_when_property is not null
 
 ),
 
@@ -29,4 +39,14 @@ left join staged_columns
     on
         plan_properties.property_name = staged_columns.property_name
         and plan_properties.data_type = staged_columns.data_type
+where staged_columns.property_name is null
+
+union all
+
+select
+    conditions.property_name,
+    'condition' as data_type
+from conditions
+left join staged_columns
+    on conditions.property_name = staged_columns.property_name
 where staged_columns.property_name is null

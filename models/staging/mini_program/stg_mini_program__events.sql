@@ -1,3 +1,5 @@
+{%- set keys = shoplens.event_property_names() -%}
+{%- set props = 'picked.picked_properties' -%}
 {{
     config(
         materialized='incremental',
@@ -123,26 +125,36 @@ timed as (
 
 ),
 
+picked as (
+
+    -- The properties of the tracking plan read from the JSON once (see json_pick).
+    select
+        *,
+        {{ shoplens.json_pick('timed.properties', keys) }} as picked_properties
+    from timed
+
+),
+
 property_checks as (
 
     select
-        timed.event_id,
+        picked.event_id,
         plan_properties.property_name,
         plan_properties.data_type,
         plan_properties.allowed_values,
-        {{ shoplens.json_type_name('timed.properties', 'plan_properties.property_name') }} as actual_type,
-        {{ shoplens.json_get_text('timed.properties', 'plan_properties.property_name') }} as actual_text,
+        {{ shoplens.json_picked_type_name(props, keys, 'plan_properties.property_name') }} as actual_type,
+        {{ shoplens.json_picked_text(props, keys, 'plan_properties.property_name') }} as actual_text,
         (
             plan_properties.is_required
             or coalesce(
-                {{ shoplens.json_get_text('timed.properties', 'plan_properties.required_when_property') }}
+                {{ shoplens.json_picked_text(props, keys, 'plan_properties.required_when_property') }}
                 = plan_properties.required_when_value,
                 false
             )
         ) as is_required_here
-    from timed
+    from picked
     inner join plan_properties
-        on timed.canonical_event_name = plan_properties.event_name
+        on picked.canonical_event_name = plan_properties.event_name
 
 ),
 
@@ -178,32 +190,32 @@ violations_per_event as (
 final as (
 
     select
-        timed.event_id,
-        timed.canonical_event_name as event_name,
-        timed.event_name as sent_event_name,
-        timed.source_vendor,
+        picked.event_id,
+        picked.canonical_event_name as event_name,
+        picked.event_name as sent_event_name,
+        picked.source_vendor,
         plan_events.event_group,
-        {{ shoplens.hash_pii('timed.anonymous_id') }} as anonymous_id_hash,
-        {{ shoplens.hash_pii('timed.user_id') }} as user_id_hash,
-        timed.event_at,
-        {{ shoplens.to_reporting_date('timed.event_at') }} as event_date,
-        timed.received_at,
+        {{ shoplens.hash_pii('picked.anonymous_id') }} as anonymous_id_hash,
+        {{ shoplens.hash_pii('picked.user_id') }} as user_id_hash,
+        picked.event_at,
+        {{ shoplens.to_reporting_date('picked.event_at') }} as event_date,
+        picked.received_at,
         -- The client time as sent, when it is a date at all (1970-2100): a clock sending
         -- nanoseconds would overflow the timestamp type.
         case
-            when timed.client_time_ms between 0 and {{ var('client_time_max_ms') }}
-                then {{ shoplens.epoch_ms_to_timestamp('timed.client_time_ms') }}
+            when picked.client_time_ms between 0 and {{ var('client_time_max_ms') }}
+                then {{ shoplens.epoch_ms_to_timestamp('picked.client_time_ms') }}
         end as client_time_at,
-        timed.is_client_time_implausible,
+        picked.is_client_time_implausible,
         case
-            when timed.is_client_time_implausible then 0
-            else timed.received_at_ms - timed.client_time_ms
+            when picked.is_client_time_implausible then 0
+            else picked.received_at_ms - picked.client_time_ms
         end as arrival_delay_ms,
-        timed.lib_name,
-        timed.lib_version,
-        timed.app_version,
+        picked.lib_name,
+        picked.lib_version,
+        picked.app_version,
         {% for spec in shoplens.event_property_columns() -%}
-            {{ shoplens.event_property_column('timed.properties', spec) }},
+            {{ shoplens.event_property_column('picked.picked_properties', spec) }},
         {% endfor -%}
         plan_events.event_name is not null as is_known_event,
         case
@@ -214,15 +226,15 @@ final as (
             plan_events.event_name is not null
             and violations_per_event.event_id is null
         ) as is_conforming,
-        timed._batch_id,
-        timed._source_file,
-        timed._line_number,
-        timed._loaded_at
-    from timed
+        picked._batch_id,
+        picked._source_file,
+        picked._line_number,
+        picked._loaded_at
+    from picked
     left join plan_events
-        on timed.canonical_event_name = plan_events.event_name
+        on picked.canonical_event_name = plan_events.event_name
     left join violations_per_event
-        on timed.event_id = violations_per_event.event_id
+        on picked.event_id = violations_per_event.event_id
 
 )
 
