@@ -44,9 +44,8 @@
 {# The SQL of one typed property column, read from `picked_expr`: shoplens.json_pick of the
    properties over event_property_names(). #}
 {% macro event_property_column(picked_expr, spec) -%}
-    {%- set value = shoplens.json_picked_typed(
-        picked_expr, shoplens.event_property_names(), "'" ~ spec.property ~ "'", spec.type
-    ) -%}
+    {%- set key = shoplens.json_pick_key(shoplens.event_property_names(), "'" ~ spec.property ~ "'") -%}
+    {%- set value = shoplens.json_picked_typed(picked_expr, key, spec.type) -%}
     {%- if spec.get('pii') -%}
         {{ shoplens.hash_pii(value) }}
     {%- else -%}

@@ -91,10 +91,13 @@
     Reading many keys of one JSON object. `json_pick(json_expr, keys)` is one SQL expression
     holding the values of `keys` (top-level key names known when the model compiles), parsed
     once where the engine can: on DuckDB one json_extract with the list of paths (a list of JSON
-    values; each key read on its own re-parses the whole object, which made event staging
-    slow). Elsewhere it is the object itself, read key by key. Read the result with
-    json_picked_type_name / json_picked_text / json_picked_typed, passing the same `keys`;
-    `key_sql` is a quoted literal or a column. A key outside `keys` reads as absent on DuckDB.
+    values; reading each key on its own re-parses the whole object, which made event staging
+    slow). Elsewhere it is the object itself, read key by key.
+    A key is addressed by `json_pick_key(keys, key_sql)` (`key_sql`: a quoted literal or a
+    column holding a key name; on DuckDB its position in `keys`, elsewhere the name itself;
+    compute it once, e.g. on the small side of a join); read the value with
+    json_picked_type_name / json_picked_text / json_picked_typed. On DuckDB a key outside
+    `keys` reads as absent.
 #}
 {% macro json_pick(json_expr, keys) -%}
     {{ return(adapter.dispatch('json_pick', 'shoplens')(json_expr, keys)) }}
@@ -110,48 +113,101 @@
     ])
 {%- endmacro %}
 
-{% macro duckdb__json_picked_value(picked_expr, keys, key_sql) -%}
+{% macro json_pick_key(keys, key_sql) -%}
+    {{ return(adapter.dispatch('json_pick_key', 'shoplens')(keys, key_sql)) }}
+{%- endmacro %}
+
+{% macro default__json_pick_key(keys, key_sql) -%}
+    {{ key_sql }}
+{%- endmacro %}
+
+{% macro duckdb__json_pick_key(keys, key_sql) -%}
     {%- set literal = key_sql.strip("'") -%}
     {%- if key_sql.startswith("'") and literal in keys -%}
-        {{ picked_expr }}[{{ keys.index(literal) + 1 }}]
+        {{ keys.index(literal) + 1 }}
     {%- else -%}
-        {{ picked_expr }}[list_position([
+        list_position([
             {%- for key in keys %}'{{ key }}'{{ ', ' if not loop.last }}{% endfor -%}
-        ], {{ key_sql }})]
+        ], {{ key_sql }})
     {%- endif -%}
 {%- endmacro %}
 
-{% macro json_picked_type_name(picked_expr, keys, key_sql) -%}
-    {{ return(adapter.dispatch('json_picked_type_name', 'shoplens')(picked_expr, keys, key_sql)) }}
+{% macro json_picked_type_name(picked_expr, key) -%}
+    {{ return(adapter.dispatch('json_picked_type_name', 'shoplens')(picked_expr, key)) }}
 {%- endmacro %}
 
-{% macro default__json_picked_type_name(picked_expr, keys, key_sql) -%}
-    {{ shoplens.json_type_name(picked_expr, key_sql) }}
+{% macro default__json_picked_type_name(picked_expr, key) -%}
+    {{ shoplens.json_type_name(picked_expr, key) }}
 {%- endmacro %}
 
-{% macro duckdb__json_picked_type_name(picked_expr, keys, key_sql) -%}
-    {{ shoplens.duckdb__json_value_type_name(shoplens.duckdb__json_picked_value(picked_expr, keys, key_sql)) }}
+{% macro duckdb__json_picked_type_name(picked_expr, key) -%}
+    {#- From the value's text as json_extract writes it (compact: a string starts with a quote,
+        a number with a digit or '-'), without parsing it again; the same result as
+        duckdb__json_value_type_name. -#}
+    {%- set value = picked_expr ~ '[' ~ key ~ ']' -%}
+    case left({{ value }}, 1)
+        when '"' then 'string'
+        when 't' then 'boolean'
+        when 'f' then 'boolean'
+        when 'n' then 'null'
+        when '{' then 'object'
+        when '[' then 'array'
+        -- an absent key (SQL null) stays null
+        else case when {{ value }} is not null then {{ shoplens.duckdb__json_number_type_name(value) }} end
+    end
 {%- endmacro %}
 
-{% macro json_picked_text(picked_expr, keys, key_sql) -%}
-    {{ return(adapter.dispatch('json_picked_text', 'shoplens')(picked_expr, keys, key_sql)) }}
+{# DuckDB: 'integer' or 'number' for the compact text of a JSON number. #}
+{% macro duckdb__json_number_type_name(value) -%}
+    case
+        when regexp_full_match({{ value }}, '-?[0-9]+') and try_cast({{ value }} as bigint) is not null
+            then 'integer'
+        else 'number'
+    end
 {%- endmacro %}
 
-{% macro default__json_picked_text(picked_expr, keys, key_sql) -%}
-    {{ shoplens.json_get_text(picked_expr, key_sql) }}
+{% macro json_picked_text(picked_expr, key) -%}
+    {{ return(adapter.dispatch('json_picked_text', 'shoplens')(picked_expr, key)) }}
 {%- endmacro %}
 
-{% macro duckdb__json_picked_text(picked_expr, keys, key_sql) -%}
-    json_extract_string({{ shoplens.duckdb__json_picked_value(picked_expr, keys, key_sql) }}, '$')
+{% macro default__json_picked_text(picked_expr, key) -%}
+    {{ shoplens.json_get_text(picked_expr, key) }}
+{%- endmacro %}
+
+{% macro duckdb__json_picked_text(picked_expr, key) -%}
+    {%- set value = picked_expr ~ '[' ~ key ~ ']' -%}
+    case
+        -- A string without escapes is its text between the quotes.
+        when left({{ value }}, 1) = '"' and not contains({{ value }}, '\')
+            then {{ value }}[2:-2]
+        else json_extract_string({{ value }}, '$')
+    end
 {%- endmacro %}
 
 {#
     A typed getter: the value when its JSON type is `json_type` ('integer', 'boolean' or
     'string'), else null (the mismatch is flagged by the conformance check).
 #}
-{% macro json_picked_typed(picked_expr, keys, key_sql, json_type) -%}
+{% macro json_picked_typed(picked_expr, key, json_type) -%}
+    {{ return(adapter.dispatch('json_picked_typed', 'shoplens')(picked_expr, key, json_type)) }}
+{%- endmacro %}
+
+{% macro default__json_picked_typed(picked_expr, key, json_type) -%}
     {%- set sql_type = {'integer': 'bigint', 'boolean': 'boolean', 'string': none}[json_type] -%}
-    {%- set text = shoplens.json_picked_text(picked_expr, keys, key_sql) -%}
-    case when {{ shoplens.json_picked_type_name(picked_expr, keys, key_sql) }} = '{{ json_type }}'
+    {%- set text = shoplens.json_picked_text(picked_expr, key) -%}
+    case when {{ shoplens.json_picked_type_name(picked_expr, key) }} = '{{ json_type }}'
         then {% if sql_type %}cast({{ text }} as {{ sql_type }}){% else %}{{ text }}{% endif %} end
+{%- endmacro %}
+
+{% macro duckdb__json_picked_typed(picked_expr, key, json_type) -%}
+    {#- The same as the default, read from the value's compact text (see
+        duckdb__json_picked_type_name). -#}
+    {%- set value = picked_expr ~ '[' ~ key ~ ']' -%}
+    {%- if json_type == 'integer' -%}
+        case when regexp_full_match({{ value }}, '-?[0-9]+') then try_cast({{ value }} as bigint) end
+    {%- elif json_type == 'boolean' -%}
+        case {{ value }} when 'true' then true when 'false' then false end
+    {%- else -%}
+        case when left({{ value }}, 1) = '"' then {{ shoplens.duckdb__json_picked_text(picked_expr, key) }} end
+    {%- endif -%}
 {%- endmacro %}

@@ -42,11 +42,27 @@ plan_events as (
 
 plan_properties as (
 
-    select * from {{ ref('tracking_plan__event_properties') }}
+    select
+        *,
+        -- Where json_pick put each property (and the property a requirement depends on).
+        {{ shoplens.json_pick_key(keys, 'property_name') }} as property_key,
+        {{ shoplens.json_pick_key(keys, 'required_when_property') }} as required_when_key
+    from {{ ref('tracking_plan__event_properties') }}
 
 ),
 
-ranked_deliveries as (
+redelivered_ids as (
+
+    -- An SDK retry resends the same event_id. Few ids are sent twice, so only their deliveries
+    -- are ranked (a window over every event costs more than the rest of staging).
+    select event_id
+    from source
+    group by event_id
+    having count(*) > 1
+
+),
+
+ranked_redeliveries as (
 
     select
         source.*,
@@ -59,19 +75,36 @@ ranked_deliveries as (
                 source._line_number
         ) as delivery_rank
     from source
+    inner join redelivered_ids
+        on source.event_id = redelivered_ids.event_id
+
+),
+
+deliveries as (
+
+    select
+        source.*,
+        1 as delivery_rank
+    from source
+    where not exists (
+        select 1 from redelivered_ids
+        where redelivered_ids.event_id = source.event_id
+    )
+    union all
+    select * from ranked_redeliveries
 
 ),
 
 first_deliveries as (
 
-    -- An SDK retry resends the same event_id: keep the earliest delivery, across batches too.
-    select * from ranked_deliveries
+    -- Keep the earliest delivery of each event_id, across batches too.
+    select * from deliveries
     where
         delivery_rank = 1
     {% if is_incremental() %}
             and not exists (
                 select 1 from {{ this }} as staged
-                where staged.event_id = ranked_deliveries.event_id
+                where staged.event_id = deliveries.event_id
             )
         {% endif %}
 
@@ -142,12 +175,12 @@ property_checks as (
         plan_properties.property_name,
         plan_properties.data_type,
         plan_properties.allowed_values,
-        {{ shoplens.json_picked_type_name(props, keys, 'plan_properties.property_name') }} as actual_type,
-        {{ shoplens.json_picked_text(props, keys, 'plan_properties.property_name') }} as actual_text,
+        {{ shoplens.json_picked_type_name(props, 'plan_properties.property_key') }} as actual_type,
+        {{ shoplens.json_picked_text(props, 'plan_properties.property_key') }} as actual_text,
         (
             plan_properties.is_required
             or coalesce(
-                {{ shoplens.json_picked_text(props, keys, 'plan_properties.required_when_property') }}
+                {{ shoplens.json_picked_text(props, 'plan_properties.required_when_key') }}
                 = plan_properties.required_when_value,
                 false
             )
