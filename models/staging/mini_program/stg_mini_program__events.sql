@@ -80,16 +80,21 @@ ranked_redeliveries as (
 
 ),
 
-deliveries as (
+single_deliveries as (
 
     select
         source.*,
         1 as delivery_rank
     from source
-    where not exists (
-        select 1 from redelivered_ids
-        where redelivered_ids.event_id = source.event_id
-    )
+    left join redelivered_ids
+        on source.event_id = redelivered_ids.event_id
+    where redelivered_ids.event_id is null
+
+),
+
+deliveries as (
+
+    select * from single_deliveries
     union all
     select * from ranked_redeliveries
 
