@@ -197,7 +197,12 @@ with_previous as (
         lag(event_at) over (
             partition by anonymous_id_hash
             order by event_at, launch_order, received_at, event_id
-        ) as previous_event_at
+        ) as previous_event_at,
+        -- The same window: the event's place among the device's events being sessionized.
+        row_number() over (
+            partition by anonymous_id_hash
+            order by event_at, launch_order, received_at, event_id
+        ) as device_event_number
     from events_to_sessionize
 
 ),
@@ -229,7 +234,14 @@ numbered as (
             partition by anonymous_id_hash
             order by event_at, launch_order, received_at, event_id
             rows between unbounded preceding and current row
-        ) as session_number
+        ) as session_number,
+        -- The device_event_number of the session's first event (the latest start so far), so
+        -- the place in the session needs no window of its own.
+        max(case when is_session_start = 1 then device_event_number end) over (
+            partition by anonymous_id_hash
+            order by event_at, launch_order, received_at, event_id
+            rows between unbounded preceding and current row
+        ) as session_first_event_number
     from with_starts
 
 ),
@@ -254,10 +266,7 @@ final as (
         {{ dbt.hash(dbt.concat(["numbered.anonymous_id_hash", "'/'", "session_first_events.first_event_id"])) }}
             as session_id,
         session_first_events.session_started_at,
-        row_number() over (
-            partition by numbered.anonymous_id_hash, numbered.session_number
-            order by numbered.event_at, numbered.launch_order, numbered.received_at, numbered.event_id
-        ) as event_sequence,
+        numbered.device_event_number - numbered.session_first_event_number + 1 as event_sequence,
         numbered.is_session_start = 1 as is_session_start,
         numbered.event_name,
         numbered.anonymous_id_hash,
