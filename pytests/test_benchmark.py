@@ -111,6 +111,30 @@ def test_benchmark_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "generate (cached)" in again.stdout
 
+    # --from-full-build --rebuild: the saved warehouse (history loaded and built), the full build
+    # run again over it (timed, not cached), then the same micro-batch on top
+    rebuilt = run_command(
+        "shoplens", *args, "--no-tests", "--work-dir", str(work), "--from-full-build",
+        "--rebuild", env=env,
+    )  # fmt: skip
+    assert rebuilt.returncode == 0, rebuilt.stdout[-3000:] + rebuilt.stderr[-3000:]
+    stages = [
+        tuple(c.strip() for c in line.strip("│┃ ").split("│"))[:2]
+        for line in rebuilt.stdout.splitlines()
+        if line.count("│") >= 6
+    ]
+    assert ("20k", "load history (cached)") in stages
+    assert ("20k", "full build") in stages and ("20k", "full build (cached)") not in stages
+    with duckdb.connect(
+        str(work / "runs" / "duckdb-20k" / "warehouse.duckdb"), read_only=True
+    ) as con:
+        loaded_again = con.execute(f"select count(*) from {raw}.events").fetchone()[0]
+        staged = con.execute(
+            "select count(*) from shoplens_bench_20k_staging.stg_mini_program__events"
+        ).fetchone()[0]
+    assert loaded_again == loaded
+    assert 0 < staged <= loaded
+
 
 def test_benchmark_rejects_a_bad_size(tmp_path: Path) -> None:
     result = run_command(
@@ -119,3 +143,7 @@ def test_benchmark_rejects_a_bad_size(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "bad event count 'lots'" in result.stderr
     assert "Traceback" not in result.stderr
+    lone = run_command("shoplens", "benchmark", "--rebuild", "--work-dir", str(tmp_path / "b"))
+    assert lone.returncode == 2
+    assert "--rebuild needs --from-full-build" in lone.stderr
+    assert "Traceback" not in lone.stderr

@@ -405,8 +405,12 @@ def run(
     tests: bool = True,
     report: Any = None,
     from_full_build: bool = False,
+    rebuild: bool = False,
 ) -> BenchmarkResult:
-    """The whole benchmark; `report(text)` is told each stage as it finishes."""
+    """The whole benchmark; `report(text)` is told each stage as it finishes. With
+    `from_full_build`, start from the warehouse saved after an earlier run's full build; with
+    `rebuild` too, run the full build again on it (`--full-refresh`: every model rebuilt from
+    the same raw tables, after a model change) before timing the micro-batch."""
     say = report or (lambda text: None)
     work_dir = work_dir.resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
@@ -438,31 +442,35 @@ def run(
         from shoplens.monitor import DBT_SELECTION
 
         steps: list[tuple[str, list[str], int]] = []
+        build = ["build", "--exclude-resource-type", "test", "unit_test"]
         if figures is not None:
             # the warehouse right after its full build, saved by an earlier run (DuckDB)
             shutil.rmtree(run_dir, ignore_errors=True)
             shutil.copytree(saved / "run", run_dir)
             for stage in figures["stages"]:
-                result.stages.append(Stage(**{**stage, "cached": True}))
+                if not rebuild or stage["name"] in ("load history", "backdate history"):
+                    result.stages.append(Stage(**{**stage, "cached": True}))
+            if rebuild:
+                build = [*build, "--full-refresh"]
+                steps.append(("full build", dbt_cmd(build, target, run_dir), n_events))
         else:
             reset_warehouse(target, run_dir, env)
             load = [*_bin("shoplens"), "load", str(cut / "landing"), "--target", target]
-            build = ["build", "--exclude-resource-type", "test", "unit_test"]
             backdate = [sys.executable, "-m", "shoplens.benchmark", "backdate", target]
             steps += [
                 ("load history", load, n_events),
                 ("backdate history", backdate, n_events),
                 ("full build", dbt_cmd(build, target, run_dir), n_events),
             ]
-            if tests:
-                steps.append(("tests", dbt_cmd(["test"], target, run_dir), n_events))
+        if tests and (figures is None or rebuild):
+            steps.append(("tests", dbt_cmd(["test"], target, run_dir), n_events))
         batch_load = [*_bin("shoplens"), "load", str(batch / "landing"), "--target", target]
         steps += [
             ("batch load", batch_load, result.batch_events),
             ("batch build", dbt_cmd(DBT_SELECTION, target, run_dir), result.batch_events),
         ]
         for name, cmd, count in steps:
-            if name == "batch load" and target == "duckdb" and figures is None:
+            if name == "batch load" and target == "duckdb" and (figures is None or rebuild):
                 _save_full_build(run_dir, saved, [s for s in result.stages if s.history == label])
             seconds, peak, cpu = run_stage(cmd, env, log)
             stage = Stage(label, name, seconds, count, peak, cpu_seconds=cpu)

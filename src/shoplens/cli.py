@@ -638,6 +638,12 @@ def forget(
     help="DuckDB: start the micro-batch from the warehouse saved after an earlier run's full "
     "build (skips loading and building the history; only while the models are unchanged).",
 )
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="With --from-full-build: run the full build again on the saved warehouse "
+    "(--full-refresh over the same raw tables: after a model change) and time it.",
+)
 def benchmark_command(
     events: str,
     history_events: str | None,
@@ -647,6 +653,7 @@ def benchmark_command(
     seed: int,
     tests: bool,
     from_full_build: bool,
+    rebuild: bool,
 ) -> None:
     """Generate S events, load them, full build, then a 10-minute micro-batch and the monitoring
     cycle's incremental build: wall time, events/s and peak memory per stage (at S and S/10)."""
@@ -658,6 +665,8 @@ def benchmark_command(
     small = size // 10 if history_events is None else bench_mod.parse_count_or_zero(history_events)
     if small and small >= size:
         raise ShoplensError("--history-events must be smaller than --events")
+    if rebuild and not from_full_build:
+        raise ShoplensError("--rebuild needs --from-full-build (it rebuilds a saved warehouse)")
     result = bench_mod.run(
         size,
         small or None,
@@ -668,6 +677,7 @@ def benchmark_command(
         tests=tests,
         report=lambda text: console.print(text, highlight=False),
         from_full_build=from_full_build,
+        rebuild=rebuild,
     )
     table = Table(
         title=f"shoplens benchmark on {target}: {result.users:,} people, micro-batch "
