@@ -107,3 +107,35 @@
             )
     {%- endif -%}
 {%- endmacro %}
+
+{#
+    Post-hook of int_anonymous_ids_identified: deletes the devices left without any consented
+    event (a late withdrawal that covers all their events). Only devices whose consent changed
+    can lose all their events; the bound is taken from the consented rows written up to this
+    model's previous run, so it is never later than the bounds int_events_consented used since.
+#}
+{% macro delete_devices_without_consented_events() -%}
+    {%- if is_incremental() -%}
+        {%- set previous_run -%}
+            (
+                select coalesce(max(previous._identified_at), cast('1970-01-01' as timestamp))
+                from {{ this }} as previous
+                where previous._identified_at < {{ shoplens.run_started_timestamp() }}
+            )
+        {%- endset -%}
+        {%- set changed -%}
+            {{ shoplens.consent_changed_devices(shoplens.loaded_since(
+                ref('int_events_consented'), 'built._consented_at <= ' ~ previous_run
+            )) }}
+        {%- endset -%}
+        delete from {{ this }}
+        where
+            anonymous_id_hash in ({{ changed }})
+            and not exists (
+                select 1 from {{ ref('int_events_consented') }} as upstream
+                where
+                    upstream.anonymous_id_hash in ({{ changed }})
+                    and upstream.anonymous_id_hash = {{ this.identifier }}.anonymous_id_hash
+            )
+    {%- endif -%}
+{%- endmacro %}

@@ -400,6 +400,8 @@ BOOKKEEPING_COLUMNS = {
     "fct_sessions, fct_page_views): an incremental build recomputes rows in different runs",
     "_consented_at": "the start of the run that (re)evaluated the consent rule for the row "
     "(int_events_consented): an incremental build re-evaluates a device when its consent changes",
+    "_identified_at": "the start of the run that (re)computed the device's row "
+    "(int_anonymous_ids_identified)",
     "_events_through": "monitoring watermark: the newest _sessionized_at the run that computed "
     "the bucket had seen; buckets no late row touched keep an earlier run's",
     "_orders_through": "monitoring watermark: the newest order-system _loaded_at the run that "
