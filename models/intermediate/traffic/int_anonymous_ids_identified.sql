@@ -38,9 +38,10 @@ int_events_consented as (
 
     touched_devices as (
 
-        select distinct anonymous_id_hash
-        from int_events_consented
-        where _consented_at > (select identified_at from identified_through)
+        -- Through ref(), not the import CTE: DuckDB would materialize a CTE read twice.
+        select distinct consented.anonymous_id_hash
+        from {{ ref('int_events_consented') }} as consented
+        where consented._consented_at > (select identified_at from identified_through)
 
     ),
 

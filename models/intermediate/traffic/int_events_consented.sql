@@ -46,11 +46,16 @@ stg_order_system__consents as (
 
     ),
 
+    {#-
+        The incremental CTEs read the staged events through ref() each, not through the import
+        CTE: DuckDB materializes a CTE that is read more than once, which here would copy every
+        staged event on every run.
+    #}
     new_events as (
 
         -- Staged since the look-back bound and not here yet (not consented so far, or new).
         select stg_mini_program__events.*
-        from stg_mini_program__events
+        from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
         where
             stg_mini_program__events._loaded_at >= {{ shoplens.loaded_since(this) }}
             and not exists (
@@ -65,7 +70,7 @@ stg_order_system__consents as (
     events_to_evaluate as (
 
         select stg_mini_program__events.*
-        from stg_mini_program__events
+        from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
         inner join changed_devices
             on stg_mini_program__events.anonymous_id_hash = changed_devices.anonymous_id_hash
         union all
@@ -114,7 +119,7 @@ member_devices as (
     select distinct
         stg_mini_program__events.anonymous_id_hash,
         stg_mini_program__events.user_id_hash
-    from stg_mini_program__events
+    from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
     {%- if is_incremental() %}
         inner join evaluated_devices
             on stg_mini_program__events.anonymous_id_hash = evaluated_devices.anonymous_id_hash

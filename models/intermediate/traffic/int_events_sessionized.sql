@@ -59,7 +59,6 @@ valid_events as (
         product_id,
         duration_ms,
         _loaded_at,
-        _consented_at,
         -- A launch sorts before any other event with the same timestamp: it opens the session.
         case when event_name = 'mp_launch' then 0 else 1 end as launch_order
     from int_events_consented
@@ -94,12 +93,18 @@ consent_changed_rows as (
 
 ),
 
+{#-
+    The incremental CTEs read int_events_consented through ref(), not through valid_events:
+    DuckDB materializes a CTE that is read more than once, which here would copy every
+    consented event on every run.
+#}
 consent_changed_valid_events as (
 
-    select valid_events.event_id
-    from valid_events
+    select consented.event_id
+    from {{ ref('int_events_consented') }} as consented
     inner join consent_changed_devices
-        on valid_events.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
+        on consented.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
+    where consented.is_conforming
 
 ),
 
@@ -107,13 +112,17 @@ arrived as (
 
     -- Valid consented events written since the last run and not here yet: staged since, or
     -- granted late (rows int_events_consented rewrote for a changed device may be here).
-    select valid_events.*
-    from valid_events
+    select
+        consented.event_id,
+        consented.anonymous_id_hash,
+        consented.event_at
+    from {{ ref('int_events_consented') }} as consented
     where
-        valid_events._consented_at > (select sessionized_at from sessionized_through)
+        consented.is_conforming
+        and consented._consented_at > (select sessionized_at from sessionized_through)
         and not exists (
             select 1 from consent_changed_rows
-            where consent_changed_rows.event_id = valid_events.event_id
+            where consent_changed_rows.event_id = consented.event_id
         )
 
 ),
