@@ -18,12 +18,8 @@
     from {{ ref('stg_order_system__consents') }} as consents
     where consents.consent_type = 'analytics' and consents._loaded_at >= {{ loaded_since }}
     union
-    select member_events.anonymous_id_hash
-    from {{ ref('stg_mini_program__events') }} as member_events
-    inner join {{ ref('stg_order_system__consents') }} as consents
-        on member_events.user_id_hash = consents.user_id_hash
-    where consents.consent_type = 'analytics' and consents._loaded_at >= {{ loaded_since }}
-    union
+    -- The devices of the members with analytics changes, in one pass over the staged events:
+    -- a member's device is reached when the member's change is new or the link is.
     select member_links.anonymous_id_hash
     from (
         select
@@ -39,7 +35,18 @@
             on linked_events.user_id_hash = members_with_changes.user_id_hash
         group by linked_events.anonymous_id_hash, linked_events.user_id_hash
     ) as member_links
-    where member_links.first_loaded_at >= {{ loaded_since }}
+    left join (
+        select distinct user_id_hash
+        from {{ ref('stg_order_system__consents') }}
+        where
+            consent_type = 'analytics'
+            and user_id_hash is not null
+            and _loaded_at >= {{ loaded_since }}
+    ) as members_changed
+        on member_links.user_id_hash = members_changed.user_id_hash
+    where
+        member_links.first_loaded_at >= {{ loaded_since }}
+        or members_changed.user_id_hash is not null
 {%- endmacro %}
 
 {#
@@ -100,10 +107,7 @@
             anonymous_id_hash in ({{ changed }})
             and not exists (
                 select 1 from {{ ref('int_events_consented') }} as upstream
-                where
-                    upstream.is_conforming
-                    and upstream.anonymous_id_hash in ({{ changed }})
-                    and upstream.event_id = {{ this.identifier }}.event_id
+                where upstream.is_conforming and upstream.event_id = {{ this.identifier }}.event_id
             )
     {%- endif -%}
 {%- endmacro %}
@@ -133,9 +137,7 @@
             anonymous_id_hash in ({{ changed }})
             and not exists (
                 select 1 from {{ ref('int_events_consented') }} as upstream
-                where
-                    upstream.anonymous_id_hash in ({{ changed }})
-                    and upstream.anonymous_id_hash = {{ this.identifier }}.anonymous_id_hash
+                where upstream.anonymous_id_hash = {{ this.identifier }}.anonymous_id_hash
             )
     {%- endif -%}
 {%- endmacro %}
