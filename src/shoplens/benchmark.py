@@ -340,9 +340,20 @@ def dbt_cmd(args: list[str], target: str, run_dir: Path) -> list[str]:
     ]
 
 
+# The history's order-system rows: when each arrived (shoplens.replay's visibility rules).
+BACKDATED_ORDER_SYSTEM_TABLES = {
+    "consents": "changed_at",
+    "orders": "coalesce(updated_at, created_at)",
+    "payments": "coalesce(finished_at, created_at)",
+    "refunds": "refunded_at",
+    "users": "registered_at",
+}
+
+
 def backdate_history(target: str) -> None:
     """Make the loaded history look as if it had been loaded as it arrived: raw events'
-    _loaded_at := received_at (it is the load time of one big batch otherwise). Without this
+    _loaded_at := received_at, the order system's rows' := when they arrived (it is the load
+    time of one big batch otherwise). Without this
     the micro-batch, loaded minutes after the history, would fall within the staging
     look-back of the history's batch (staging_lookback_minutes, 60) and re-read the whole
     history — a state that a warehouse fed every 10 minutes is never in."""
@@ -352,11 +363,22 @@ def backdate_history(target: str) -> None:
         "duckdb": "make_timestamp(received_at_ms * 1000)",
         "postgres": "to_timestamp(received_at_ms / 1000.0) at time zone 'UTC'",
     }[target]
+    raw = raw_schema()
     warehouse = connect(target)
     try:
         warehouse.query(
-            f"update {raw_schema()}.events set _loaded_at = {as_timestamp} "
-            "where received_at_ms is not null"
+            f"update {raw}.events set _loaded_at = {as_timestamp} where received_at_ms is not null"
+        )
+        # The order system's rows too, at the time each became visible (the cut's rules), so
+        # the incremental models' look-back (by _loaded_at) does not take the whole history's
+        # consents and orders for new ones.
+        for table, arrived in BACKDATED_ORDER_SYSTEM_TABLES.items():
+            warehouse.query(f"update {raw}.{table} set _loaded_at = {arrived}")
+        warehouse.query(
+            f"update {raw}.order_items set _loaded_at = orders.arrived_at from ("
+            f"select order_id, max(coalesce(updated_at, created_at)) as arrived_at "
+            f"from {raw}.orders group by order_id) as orders "
+            f"where order_items.order_id = orders.order_id"
         )
     finally:
         warehouse.close()

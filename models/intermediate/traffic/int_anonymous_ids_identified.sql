@@ -1,3 +1,24 @@
+{{
+    config(
+        materialized=shoplens.keyed_incremental(),
+        incremental_strategy='delete+insert',
+        unique_key='anonymous_id_hash',
+        on_schema_change='fail',
+        post_hook="{{ shoplens.delete_devices_without_consented_events() }}",
+    )
+}}
+
+-- depends_on: {{ ref('stg_mini_program__events') }}
+-- depends_on: {{ ref('stg_order_system__consents') }}
+
+{#
+    Incremental by device: a run recomputes, from all their consented events, the devices with
+    rows that int_events_consented (re)wrote since this model's last run (_consented_at): new
+    events, and the devices whose consent int_events_consented re-evaluated (a late change can
+    move a device's first consented event later, which a running minimum could not undo). A
+    device left without any consented event is deleted by the post-hook.
+#}
+
 with
 
 int_events_consented as (
@@ -6,12 +27,49 @@ int_events_consented as (
 
 ),
 
+{% if is_incremental() %}
+
+    identified_through as (
+
+        select coalesce(max(_identified_at), cast('1970-01-01' as timestamp)) as identified_at
+        from {{ this }}
+
+    ),
+
+    touched_devices as (
+
+        -- Through ref(), not the import CTE: DuckDB would materialize a CTE read twice.
+        select distinct consented.anonymous_id_hash
+        from {{ ref('int_events_consented') }} as consented
+        where consented._consented_at > (select identified_at from identified_through)
+
+    ),
+
+    device_events as (
+
+        select int_events_consented.*
+        from int_events_consented
+        inner join touched_devices
+            on int_events_consented.anonymous_id_hash = touched_devices.anonymous_id_hash
+
+    ),
+
+{% else %}
+
+    device_events as (
+
+        select * from int_events_consented
+
+    ),
+
+{% endif %}
+
 devices as (
 
     select
         anonymous_id_hash,
         min(event_at) as first_seen_at
-    from int_events_consented
+    from device_events
     group by anonymous_id_hash
 
 ),
@@ -26,7 +84,7 @@ logged_in_events as (
             partition by anonymous_id_hash
             order by event_at, received_at, event_id
         ) as login_rank
-    from int_events_consented
+    from device_events
     where user_id_hash is not null
 
 ),
@@ -52,7 +110,8 @@ final as (
         -- The person of a device is the first member account ever seen on it; a device never
         -- logged in is its own person.
         coalesce(first_logins.first_user_id_hash, devices.anonymous_id_hash) as person_id,
-        first_logins.first_user_id_hash is not null as is_identified
+        first_logins.first_user_id_hash is not null as is_identified,
+        {{ shoplens.run_started_timestamp() }} as _identified_at
     from devices
     left join first_logins
         on devices.anonymous_id_hash = first_logins.anonymous_id_hash

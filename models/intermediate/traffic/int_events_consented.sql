@@ -1,8 +1,26 @@
+{{
+    config(
+        materialized=shoplens.keyed_incremental(),
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        on_schema_change='fail',
+        pre_hook="{{ shoplens.delete_consent_changed_devices() }}",
+    )
+}}
+
 {#
     The consent rule (PIPL: authorisation before collection), in one place upstream of every
-    person-level model. Rebuilt in full on every run, so a consent change that arrives after
-    the events it affects (a late grant, a withdrawal) applies to them at once; the incremental
-    int_events_sessionized re-sessionizes the devices whose consented events changed.
+    person-level model.
+    Incremental: a run applies the rule to the events staged since its look-back bound (the
+    newest _loaded_at here minus staging_lookback_minutes, as in staging; events already here
+    are skipped by event_id) and re-evaluates every event of the devices whose consent changed
+    since then (shoplens.consent_changed_devices: a change of the device or of a member who
+    logged in on it, or a first login as such a member): the pre-hook deletes their rows, the
+    run inserts their currently consented events. So a consent change that arrives after the
+    events it affects applies to them (a late grant makes old events appear, a late withdrawal
+    removes them), and a run's work grows with what arrived, not with the history.
+    _consented_at records the run that (re)wrote a row: int_events_sessionized takes the rows
+    newer than its own last run.
 #}
 
 with
@@ -18,6 +36,69 @@ stg_order_system__consents as (
     select * from {{ ref('stg_order_system__consents') }}
 
 ),
+
+{% if is_incremental() %}
+
+    changed_devices as (
+
+        -- Devices whose consent changed: the pre-hook deleted their rows.
+        {{ shoplens.consent_changed_devices(shoplens.loaded_since(this)) }}
+
+    ),
+
+    {#-
+        The incremental CTEs read the staged events through ref() each, not through the import
+        CTE: DuckDB materializes a CTE that is read more than once, which here would copy every
+        staged event on every run.
+    #}
+    new_events as (
+
+        -- Staged since the look-back bound and not here yet (not consented so far, or new).
+        select stg_mini_program__events.*
+        from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
+        where
+            stg_mini_program__events._loaded_at >= {{ shoplens.loaded_since(this) }}
+            and not exists (
+                select 1 from {{ this }} as consented
+                where
+                    consented._loaded_at >= {{ shoplens.loaded_since(this) }}
+                    and consented.event_id = stg_mini_program__events.event_id
+            )
+
+    ),
+
+    events_to_evaluate as (
+
+        select stg_mini_program__events.*
+        from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
+        inner join changed_devices
+            on stg_mini_program__events.anonymous_id_hash = changed_devices.anonymous_id_hash
+        union all
+        select new_events.*
+        from new_events
+        where not exists (
+            select 1 from changed_devices
+            where changed_devices.anonymous_id_hash = new_events.anonymous_id_hash
+        )
+
+    ),
+
+    evaluated_devices as (
+
+        select distinct anonymous_id_hash
+        from events_to_evaluate
+
+    ),
+
+{% else %}
+
+    events_to_evaluate as (
+
+        select * from stg_mini_program__events
+
+    ),
+
+{% endif %}
 
 analytics_changes as (
 
@@ -36,10 +117,14 @@ member_devices as (
 
     -- Every device a member has logged in on (any staged event): a member's change covers all.
     select distinct
-        anonymous_id_hash,
-        user_id_hash
-    from stg_mini_program__events
-    where user_id_hash is not null
+        stg_mini_program__events.anonymous_id_hash,
+        stg_mini_program__events.user_id_hash
+    from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
+    {%- if is_incremental() %}
+        inner join evaluated_devices
+            on stg_mini_program__events.anonymous_id_hash = evaluated_devices.anonymous_id_hash
+    {%- endif %}
+    where stg_mini_program__events.user_id_hash is not null
 
 ),
 
@@ -48,11 +133,15 @@ device_changes as (
     -- A change applies to its own device and, when a member made it, to the member's devices;
     -- `union` counts a change that reaches a device both ways once.
     select
-        consent_change_id,
-        anonymous_id_hash,
-        is_granted,
-        changed_at
+        analytics_changes.consent_change_id,
+        analytics_changes.anonymous_id_hash,
+        analytics_changes.is_granted,
+        analytics_changes.changed_at
     from analytics_changes
+    {%- if is_incremental() %}
+        inner join evaluated_devices
+            on analytics_changes.anonymous_id_hash = evaluated_devices.anonymous_id_hash
+    {%- endif %}
     union
     select
         analytics_changes.consent_change_id,
@@ -91,7 +180,7 @@ granted_periods as (
 final as (
 
     -- Events inside a granted period; before a device's first grant nothing is collected.
-    -- Every column of the staged events, in their order.
+    -- Every column of the staged events, in their order, then the run's bookkeeping.
     select
         {% for column in [
             'event_id', 'event_name', 'sent_event_name', 'source_vendor', 'event_group',
@@ -102,17 +191,18 @@ final as (
             'is_known_event', 'plan_violations', 'is_conforming', '_batch_id', '_source_file',
             '_line_number',
         ] -%}
-            stg_mini_program__events.{{ column }},
+            events_to_evaluate.{{ column }},
         {% endfor -%}
-        stg_mini_program__events._loaded_at
-    from stg_mini_program__events
+        events_to_evaluate._loaded_at,
+        {{ shoplens.run_started_timestamp() }} as _consented_at
+    from events_to_evaluate
     inner join granted_periods
         on
-            stg_mini_program__events.anonymous_id_hash = granted_periods.anonymous_id_hash
-            and stg_mini_program__events.event_at >= granted_periods.period_started_at
+            events_to_evaluate.anonymous_id_hash = granted_periods.anonymous_id_hash
+            and events_to_evaluate.event_at >= granted_periods.period_started_at
             and (
                 granted_periods.period_ended_at is null
-                or stg_mini_program__events.event_at < granted_periods.period_ended_at
+                or events_to_evaluate.event_at < granted_periods.period_ended_at
             )
 
 )

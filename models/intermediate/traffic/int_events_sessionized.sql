@@ -4,11 +4,12 @@
         incremental_strategy='delete+insert',
         unique_key='event_id',
         on_schema_change='fail',
-        post_hook="{{ shoplens.delete_rows_gone_upstream(
-            '(select event_id from ' ~ ref('int_events_consented') ~ ' where is_conforming)', 'event_id'
-        ) }}",
+        post_hook="{{ shoplens.delete_sessionized_rows_withdrawn() }}",
     )
 }}
+
+-- depends_on: {{ ref('stg_mini_program__events') }}
+-- depends_on: {{ ref('stg_order_system__consents') }}
 
 {#
     Incremental on arrival. A late event can only change its own device's sessions from the
@@ -17,10 +18,13 @@
     later one, together with the new events; other sessions are not touched. A device whose
     person changed (a late first login) is re-sessionized entirely. Rows are replaced by
     event_id; fct_sessions removes sessions that a late event merged away.
-    Consent (int_events_consented, rebuilt every run): an event counts as new when it is valid
-    and consented but not here yet, whenever it was loaded (a late grant makes old events new);
-    a device with rows here that are no longer valid (a late withdrawal) is re-sessionized
-    entirely, and the post-hook deletes those rows.
+    Consent (int_events_consented, incremental): an event counts as new when int_events_consented
+    (re)wrote it since this model's last run (its _consented_at) and it is not here yet,
+    whenever it was loaded (a late grant makes old events new); among the devices whose consent
+    changed since this model's look-back bound (shoplens.consent_changed_devices), one with rows
+    here that are no longer valid (a late withdrawal) is re-sessionized entirely, and the
+    post-hook deletes those rows. Only the rows of changed devices are compared, never the
+    whole history.
 #}
 
 with
@@ -64,26 +68,74 @@ valid_events as (
 
 {% if is_incremental() %}
 
+sessionized_through as (
+
+    select coalesce(max(_sessionized_at), cast('1970-01-01' as timestamp)) as sessionized_at
+    from {{ this }}
+
+),
+
+consent_changed_devices as (
+
+    {{ shoplens.consent_changed_devices(shoplens.loaded_since(this)) }}
+
+),
+
+consent_changed_rows as (
+
+    -- The rows here of the devices whose consent changed.
+    select
+        sessionized.event_id,
+        sessionized.anonymous_id_hash
+    from {{ this }} as sessionized
+    inner join consent_changed_devices
+        on sessionized.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
+
+),
+
+{#-
+    The incremental CTEs read int_events_consented through ref(), not through valid_events:
+    DuckDB materializes a CTE that is read more than once, which here would copy every
+    consented event on every run.
+#}
+consent_changed_valid_events as (
+
+    select consented.event_id
+    from {{ ref('int_events_consented') }} as consented
+    inner join consent_changed_devices
+        on consented.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
+    where consented.is_conforming
+
+),
+
 arrived as (
 
-    -- Valid consented events not here yet: staged since the last run, or granted late.
-    select valid_events.*
-    from valid_events
-    where not exists (
-        select 1 from {{ this }} as sessionized
-        where sessionized.event_id = valid_events.event_id
-    )
+    -- Valid consented events written since the last run and not here yet: staged since, or
+    -- granted late (rows int_events_consented rewrote for a changed device may be here).
+    select
+        consented.event_id,
+        consented.anonymous_id_hash,
+        consented.event_at
+    from {{ ref('int_events_consented') }} as consented
+    where
+        consented.is_conforming
+        and consented._consented_at > (select sessionized_at from sessionized_through)
+        and not exists (
+            select 1 from consent_changed_rows
+            where consent_changed_rows.event_id = consented.event_id
+        )
 
 ),
 
 withdrawn_devices as (
 
-    -- Devices with rows here that are no longer consented (a withdrawal that came late).
-    select distinct sessionized.anonymous_id_hash
-    from {{ this }} as sessionized
+    -- Devices whose consent changed with rows here that are no longer consented (a withdrawal
+    -- that came late).
+    select distinct consent_changed_rows.anonymous_id_hash
+    from consent_changed_rows
     where not exists (
-        select 1 from valid_events
-        where valid_events.event_id = sessionized.event_id
+        select 1 from consent_changed_valid_events
+        where consent_changed_valid_events.event_id = consent_changed_rows.event_id
     )
 
 ),
