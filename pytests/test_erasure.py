@@ -18,7 +18,7 @@ import pytest
 
 from conftest import Warehouse, run_command
 from shoplens.generate import GeneratorConfig, generate
-from test_pipeline import _valid
+from test_pipeline import BOOKKEEPING_COLUMNS, _valid
 
 DEMO_SALT = "shoplens-demo-salt-not-secret"
 START = date(2026, 9, 1)
@@ -182,21 +182,31 @@ def subtract(totals: dict, share: dict) -> dict:
 
 
 def snapshot(wh: Warehouse, layers: tuple[str, ...] = ("intermediate", "marts")) -> dict:
+    """Every row of the derived tables, without the columns that only record when a run computed
+    a row (test_pipeline.BOOKKEEPING_COLUMNS: a run may recompute rows without changing them)."""
     schemas = ", ".join(f"'{wh.schema}_{layer}'" for layer in layers)
     tables = wh.query(
         "select table_schema, table_name from information_schema.tables "
         f"where table_schema in ({schemas})"
     )
-    return {
-        f"{schema}.{table}": sorted(
+    result = {}
+    for schema, table in tables:
+        columns = [
+            name
+            for (name,) in wh.query(
+                "select column_name from information_schema.columns "
+                f"where table_schema = '{schema}' and table_name = '{table}' order by column_name"
+            )
+            if name not in BOOKKEEPING_COLUMNS
+        ]
+        result[f"{schema}.{table}"] = sorted(
             (
                 tuple(round(v, 9) if isinstance(v, float) else v for v in row)
-                for row in wh.query(f"select * from {schema}.{table}")
+                for row in wh.query(f"select {', '.join(columns)} from {schema}.{table}")
             ),
             key=repr,
         )
-        for schema, table in tables
-    }
+    return result
 
 
 def forget(wh: Warehouse, *args: str) -> str:
