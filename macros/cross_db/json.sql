@@ -34,18 +34,13 @@
 {%- endmacro %}
 
 {% macro duckdb__json_type_name(json_expr, key_sql) -%}
-    {{ shoplens.duckdb__json_value_type_name("json_extract(" ~ json_expr ~ ", '$.\"' || " ~ key_sql ~ " || '\"')") }}
-{%- endmacro %}
-
-{# DuckDB: the normalised type of a JSON value (as json_extract returns it; SQL null: absent). #}
-{% macro duckdb__json_value_type_name(value_expr) -%}
-    case json_type({{ value_expr }})
+    case json_type({{ json_expr }}, '$."' || {{ key_sql }} || '"')
         when 'VARCHAR' then 'string'
         when 'BIGINT' then 'integer'
         -- DuckDB tags every non-negative integer UBIGINT; above the bigint range it is a number.
         when 'UBIGINT' then
             case
-                when try_cast(json_extract_string({{ value_expr }}, '$') as bigint) is not null
+                when try_cast(json_extract_string({{ json_expr }}, '$."' || {{ key_sql }} || '"') as bigint) is not null
                     then 'integer'
                 else 'number'
             end
@@ -143,7 +138,7 @@
 {% macro duckdb__json_picked_type_name(picked_expr, key) -%}
     {#- From the value's text as json_extract writes it (compact: a string starts with a quote,
         a number with a digit or '-'), without parsing it again; the same result as
-        duckdb__json_value_type_name. -#}
+        duckdb__json_type_name on the object. -#}
     {%- set value = picked_expr ~ '[' ~ key ~ ']' -%}
     case left({{ value }}, 1)
         when '"' then 'string'
