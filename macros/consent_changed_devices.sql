@@ -10,43 +10,31 @@
     - a device logs in as a member with analytics changes for the first time (the pair's first
       staged event was loaded since): the member's changes now reach the device, and its older
       events too.
-    One row per device (`union`). Reads the staged consents (small) and the staged events'
-    device and member columns; nothing is re-evaluated here.
+    One row per device (`union`). Reads the staged consents and the device-member pairs
+    (int_device_member_links), both small; never the staged events.
 #}
 {% macro consent_changed_devices(loaded_since) -%}
     select consents.anonymous_id_hash
     from {{ ref('stg_order_system__consents') }} as consents
     where consents.consent_type = 'analytics' and consents._loaded_at >= {{ loaded_since }}
     union
-    -- The devices of the members with analytics changes, in one pass over the staged events:
-    -- a member's device is reached when the member's change is new or the link is.
+    -- The devices of the members with analytics changes (int_device_member_links, one row per
+    -- device and member): a member's device is reached when the member's change is new or the
+    -- link is.
     select member_links.anonymous_id_hash
-    from (
+    from {{ ref('int_device_member_links') }} as member_links
+    inner join (
         select
-            linked_events.anonymous_id_hash,
-            linked_events.user_id_hash,
-            min(linked_events._loaded_at) as first_loaded_at
-        from {{ ref('stg_mini_program__events') }} as linked_events
-        inner join (
-            select distinct user_id_hash
-            from {{ ref('stg_order_system__consents') }}
-            where consent_type = 'analytics' and user_id_hash is not null
-        ) as members_with_changes
-            on linked_events.user_id_hash = members_with_changes.user_id_hash
-        group by linked_events.anonymous_id_hash, linked_events.user_id_hash
-    ) as member_links
-    left join (
-        select distinct user_id_hash
+            user_id_hash,
+            max(case when _loaded_at >= {{ loaded_since }} then 1 else 0 end) as is_changed
         from {{ ref('stg_order_system__consents') }}
-        where
-            consent_type = 'analytics'
-            and user_id_hash is not null
-            and _loaded_at >= {{ loaded_since }}
-    ) as members_changed
-        on member_links.user_id_hash = members_changed.user_id_hash
+        where consent_type = 'analytics' and user_id_hash is not null
+        group by user_id_hash
+    ) as members_with_changes
+        on member_links.user_id_hash = members_with_changes.user_id_hash
     where
         member_links.first_loaded_at >= {{ loaded_since }}
-        or members_changed.user_id_hash is not null
+        or members_with_changes.is_changed = 1
 {%- endmacro %}
 
 {#
@@ -103,12 +91,23 @@
             )) }}
         {%- endset -%}
         delete from {{ this }}
-        where
-            anonymous_id_hash in ({{ changed }})
-            and not exists (
-                select 1 from {{ ref('int_events_consented') }} as upstream
-                where upstream.is_conforming and upstream.event_id = {{ this.identifier }}.event_id
-            )
+        where event_id in (
+            -- Both sides narrowed to the changed devices first: an anti-join against every
+            -- consented event would hash the whole history.
+            select sessionized.event_id
+            from {{ this }} as sessionized
+            inner join ({{ changed }}) as changed
+                on sessionized.anonymous_id_hash = changed.anonymous_id_hash
+            left join (
+                select upstream.event_id
+                from {{ ref('int_events_consented') }} as upstream
+                inner join ({{ changed }}) as changed
+                    on upstream.anonymous_id_hash = changed.anonymous_id_hash
+                where upstream.is_conforming
+            ) as still_valid
+                on sessionized.event_id = still_valid.event_id
+            where still_valid.event_id is null
+        )
     {%- endif -%}
 {%- endmacro %}
 
@@ -133,11 +132,19 @@
             )) }}
         {%- endset -%}
         delete from {{ this }}
-        where
-            anonymous_id_hash in ({{ changed }})
-            and not exists (
-                select 1 from {{ ref('int_events_consented') }} as upstream
-                where upstream.anonymous_id_hash = {{ this.identifier }}.anonymous_id_hash
-            )
+        where anonymous_id_hash in (
+            -- The changed devices without any consented event, found among the changed devices
+            -- only (not an anti-join against every consented event).
+            select changed.anonymous_id_hash
+            from ({{ changed }}) as changed
+            left join (
+                select distinct upstream.anonymous_id_hash
+                from {{ ref('int_events_consented') }} as upstream
+                inner join ({{ changed }}) as changed_too
+                    on upstream.anonymous_id_hash = changed_too.anonymous_id_hash
+            ) as still_consented
+                on changed.anonymous_id_hash = still_consented.anonymous_id_hash
+            where still_consented.anonymous_id_hash is null
+        )
     {%- endif -%}
 {%- endmacro %}

@@ -8,7 +8,7 @@
     )
 }}
 
--- depends_on: {{ ref('stg_mini_program__events') }}
+-- depends_on: {{ ref('int_device_member_links') }}
 -- depends_on: {{ ref('stg_order_system__consents') }}
 
 {#

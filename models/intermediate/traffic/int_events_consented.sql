@@ -116,15 +116,14 @@ analytics_changes as (
 member_devices as (
 
     -- Every device a member has logged in on (any staged event): a member's change covers all.
-    select distinct
-        stg_mini_program__events.anonymous_id_hash,
-        stg_mini_program__events.user_id_hash
-    from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
+    select
+        int_device_member_links.anonymous_id_hash,
+        int_device_member_links.user_id_hash
+    from {{ ref('int_device_member_links') }} as int_device_member_links
     {%- if is_incremental() %}
         inner join evaluated_devices
-            on stg_mini_program__events.anonymous_id_hash = evaluated_devices.anonymous_id_hash
+            on int_device_member_links.anonymous_id_hash = evaluated_devices.anonymous_id_hash
     {%- endif %}
-    where stg_mini_program__events.user_id_hash is not null
 
 ),
 

@@ -8,7 +8,7 @@
     )
 }}
 
--- depends_on: {{ ref('stg_mini_program__events') }}
+-- depends_on: {{ ref('int_device_member_links') }}
 -- depends_on: {{ ref('stg_order_system__consents') }}
 
 {#
@@ -26,6 +26,11 @@
     post-hook deletes those rows. Only the rows of changed devices are compared, never the
     whole history.
 #}
+
+{%- set event_columns = [
+    'event_id', 'event_name', 'anonymous_id_hash', 'user_id_hash', 'event_at', 'event_date',
+    'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms', '_loaded_at',
+] %}
 
 with
 
@@ -46,19 +51,9 @@ valid_events as (
     -- Valid events (spec/metrics.md): deduplicated (staging), consented and conforming to the
     -- tracking plan.
     select
-        event_id,
-        event_name,
-        anonymous_id_hash,
-        user_id_hash,
-        event_at,
-        event_date,
-        received_at,
-        scene,
-        page_path,
-        page_type,
-        product_id,
-        duration_ms,
-        _loaded_at,
+        {% for column in event_columns -%}
+            {{ column }},
+        {% endfor -%}
         -- A launch sorts before any other event with the same timestamp: it opens the session.
         case when event_name = 'mp_launch' then 0 else 1 end as launch_order
     from int_events_consented
@@ -113,9 +108,10 @@ arrived as (
     -- Valid consented events written since the last run and not here yet: staged since, or
     -- granted late (rows int_events_consented rewrote for a changed device may be here).
     select
-        consented.event_id,
-        consented.anonymous_id_hash,
-        consented.event_at
+        {% for column in event_columns -%}
+            consented.{{ column }},
+        {% endfor -%}
+        case when consented.event_name = 'mp_launch' then 0 else 1 end as launch_order
     from {{ ref('int_events_consented') }} as consented
     where
         consented.is_conforming
@@ -127,16 +123,25 @@ arrived as (
 
 ),
 
-withdrawn_devices as (
+removed_rows as (
 
-    -- Devices whose consent changed with rows here that are no longer consented (a withdrawal
-    -- that came late).
-    select distinct consent_changed_rows.anonymous_id_hash
+    -- Rows here of the devices whose consent changed that are no longer consented (a
+    -- withdrawal that came late); the post-hook deletes them.
+    select
+        consent_changed_rows.event_id,
+        consent_changed_rows.anonymous_id_hash
     from consent_changed_rows
     where not exists (
         select 1 from consent_changed_valid_events
         where consent_changed_valid_events.event_id = consent_changed_rows.event_id
     )
+
+),
+
+withdrawn_devices as (
+
+    select distinct anonymous_id_hash
+    from removed_rows
 
 ),
 
@@ -167,8 +172,9 @@ touched_devices as (
 touched_rows as (
 
     select
-        sessionized.event_id,
-        sessionized.anonymous_id_hash,
+        {% for column in event_columns -%}
+            sessionized.{{ column }},
+        {% endfor -%}
         sessionized.person_id,
         sessionized.session_started_at,
         touched_devices.earliest_arrival_at
@@ -217,15 +223,28 @@ floors as (
 
 ),
 
-to_resessionize as (
+resessionized_rows as (
 
-    select event_id from arrived
-    union
-    select touched_rows.event_id
+    -- The rows here from the floor session on, still valid and not arrived again: their
+    -- columns are read from here, so the consented events are not read a second time.
+    select
+        {% for column in event_columns -%}
+            touched_rows.{{ column }},
+        {% endfor -%}
+        case when touched_rows.event_name = 'mp_launch' then 0 else 1 end as launch_order
     from touched_rows
     inner join floors
         on touched_rows.anonymous_id_hash = floors.anonymous_id_hash
-    where floors.floor_at is null or touched_rows.session_started_at >= floors.floor_at
+    where
+        (floors.floor_at is null or touched_rows.session_started_at >= floors.floor_at)
+        and not exists (
+            select 1 from removed_rows
+            where removed_rows.event_id = touched_rows.event_id
+        )
+        and not exists (
+            select 1 from arrived
+            where arrived.event_id = touched_rows.event_id
+        )
 
 ),
 
@@ -233,11 +252,12 @@ to_resessionize as (
 
 events_to_sessionize as (
 
-    select valid_events.*
-    from valid_events
     {% if is_incremental() %}
-        inner join to_resessionize
-            on valid_events.event_id = to_resessionize.event_id
+        select * from arrived
+        union all
+        select * from resessionized_rows
+    {% else %}
+        select * from valid_events
     {% endif %}
 
 ),

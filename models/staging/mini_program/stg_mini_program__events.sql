@@ -100,17 +100,34 @@ deliveries as (
 
 ),
 
+{% if is_incremental() %}
+
+    already_staged as (
+
+        -- This run's event_ids that are staged already (re-read by the look-back, or re-sent
+        -- after an earlier batch). A semi-join on this run's ids: the hash table is built on
+        -- them, not on every staged id.
+        select staged.event_id
+        from {{ this }} as staged
+        where staged.event_id in (select source.event_id from source)
+
+    ),
+
+{% endif %}
+
 first_deliveries as (
 
     -- Keep the earliest delivery of each event_id, across batches too.
-    select * from deliveries
-    where
-        delivery_rank = 1
+    select deliveries.*
+    from deliveries
     {% if is_incremental() %}
-            and not exists (
-                select 1 from {{ this }} as staged
-                where staged.event_id = deliveries.event_id
-            )
+        left join already_staged
+            on deliveries.event_id = already_staged.event_id
+    {% endif %}
+    where
+        deliveries.delivery_rank = 1
+    {% if is_incremental() %}
+            and already_staged.event_id is null
         {% endif %}
 
 ),
