@@ -24,7 +24,8 @@
     changed since this model's look-back bound (shoplens.consent_changed_devices), one with rows
     here that are no longer valid (a late withdrawal) is re-sessionized entirely, and the
     post-hook deletes those rows. Only the rows of changed devices are compared, never the
-    whole history.
+    whole history. The rows re-sessionized are the arrived ones (with their columns, read once
+    from int_events_consented) and the touched rows here (their columns read from here).
 #}
 
 {%- set event_columns = [
