@@ -94,14 +94,15 @@
         where event_id in (
             -- Both sides narrowed to the changed devices first: an anti-join against every
             -- consented event would hash the whole history.
+            with changed as ({{ changed }})
             select sessionized.event_id
             from {{ this }} as sessionized
-            inner join ({{ changed }}) as changed
+            inner join changed
                 on sessionized.anonymous_id_hash = changed.anonymous_id_hash
             left join (
                 select upstream.event_id
                 from {{ ref('int_events_consented') }} as upstream
-                inner join ({{ changed }}) as changed
+                inner join changed
                     on upstream.anonymous_id_hash = changed.anonymous_id_hash
                 where upstream.is_conforming
             ) as still_valid
@@ -134,14 +135,16 @@
         delete from {{ this }}
         where anonymous_id_hash in (
             -- The changed devices without any consented event, found among the changed devices
-            -- only (not an anti-join against every consented event).
+            -- only (not an anti-join against every consented event); the changed-device query
+            -- is written once, as a CTE.
+            with changed as ({{ changed }})
             select changed.anonymous_id_hash
-            from ({{ changed }}) as changed
+            from changed
             left join (
                 select distinct upstream.anonymous_id_hash
                 from {{ ref('int_events_consented') }} as upstream
-                inner join ({{ changed }}) as changed_too
-                    on upstream.anonymous_id_hash = changed_too.anonymous_id_hash
+                inner join changed
+                    on upstream.anonymous_id_hash = changed.anonymous_id_hash
             ) as still_consented
                 on changed.anonymous_id_hash = still_consented.anonymous_id_hash
             where still_consented.anonymous_id_hash is null

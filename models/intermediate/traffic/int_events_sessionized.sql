@@ -28,9 +28,10 @@
     from int_events_consented) and the touched rows here (their columns read from here).
 #}
 
+{#- The columns sessionization reads of an event (then _loaded_at, written last). #}
 {%- set event_columns = [
     'event_id', 'event_name', 'anonymous_id_hash', 'user_id_hash', 'event_at', 'event_date',
-    'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms', '_loaded_at',
+    'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms',
 ] %}
 
 with
@@ -55,8 +56,7 @@ valid_events as (
         {% for column in event_columns -%}
             {{ column }},
         {% endfor -%}
-        -- A launch sorts before any other event with the same timestamp: it opens the session.
-        case when event_name = 'mp_launch' then 0 else 1 end as launch_order
+        _loaded_at
     from int_events_consented
     where is_conforming
 
@@ -112,7 +112,7 @@ arrived as (
         {% for column in event_columns -%}
             consented.{{ column }},
         {% endfor -%}
-        case when consented.event_name = 'mp_launch' then 0 else 1 end as launch_order
+        consented._loaded_at
     from {{ ref('int_events_consented') }} as consented
     where
         consented.is_conforming
@@ -176,6 +176,7 @@ touched_rows as (
         {% for column in event_columns -%}
             sessionized.{{ column }},
         {% endfor -%}
+        sessionized._loaded_at,
         sessionized.person_id,
         sessionized.session_started_at,
         touched_devices.earliest_arrival_at
@@ -232,7 +233,7 @@ resessionized_rows as (
         {% for column in event_columns -%}
             touched_rows.{{ column }},
         {% endfor -%}
-        case when touched_rows.event_name = 'mp_launch' then 0 else 1 end as launch_order
+        touched_rows._loaded_at
     from touched_rows
     inner join floors
         on touched_rows.anonymous_id_hash = floors.anonymous_id_hash
@@ -253,13 +254,19 @@ resessionized_rows as (
 
 events_to_sessionize as (
 
-    {% if is_incremental() %}
-        select * from arrived
-        union all
-        select * from resessionized_rows
-    {% else %}
-        select * from valid_events
-    {% endif %}
+    select
+        sessionizable.*,
+        -- A launch sorts before any other event with the same timestamp: it opens the session.
+        case when sessionizable.event_name = 'mp_launch' then 0 else 1 end as launch_order
+    from (
+        {% if is_incremental() %}
+            select * from arrived
+            union all
+            select * from resessionized_rows
+        {% else %}
+            select * from valid_events
+        {% endif %}
+    ) as sessionizable
 
 ),
 
