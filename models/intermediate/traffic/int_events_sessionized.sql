@@ -22,8 +22,9 @@
     (re)wrote it since this model's last run (its _consented_at) and it is not here yet,
     whenever it was loaded (a late grant makes old events new); among the devices whose consent
     changed since this model's look-back bound (shoplens.consent_changed_devices), one with rows
-    here that are no longer valid (a late withdrawal) is re-sessionized entirely, and the
-    post-hook deletes those rows. Only the rows of changed devices are compared, never the
+    here that are no longer valid (a late withdrawal) is re-sessionized from the last session
+    that started before its earliest such row (removing later events cannot change an earlier
+    session), and the post-hook deletes those rows. Only the rows of changed devices are compared, never the
     whole history. The rows re-sessionized are the arrived ones (with their columns, read once
     from int_events_consented) and the touched rows here (their columns read from here).
 #}
@@ -82,7 +83,8 @@ consent_changed_rows as (
     -- The rows here of the devices whose consent changed.
     select
         sessionized.event_id,
-        sessionized.anonymous_id_hash
+        sessionized.anonymous_id_hash,
+        sessionized.event_at
     from {{ this }} as sessionized
     inner join consent_changed_devices
         on sessionized.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
@@ -130,7 +132,8 @@ removed_rows as (
     -- withdrawal that came late); the post-hook deletes them.
     select
         consent_changed_rows.event_id,
-        consent_changed_rows.anonymous_id_hash
+        consent_changed_rows.anonymous_id_hash,
+        consent_changed_rows.event_at
     from consent_changed_rows
     where not exists (
         select 1 from consent_changed_valid_events
@@ -139,24 +142,19 @@ removed_rows as (
 
 ),
 
-withdrawn_devices as (
-
-    select distinct anonymous_id_hash
-    from removed_rows
-
-),
-
 changes as (
 
     select
         anonymous_id_hash,
-        event_at
+        event_at as arrived_at,
+        cast(null as timestamp) as removed_at
     from arrived
     union all
     select
         anonymous_id_hash,
-        cast(null as timestamp) as event_at
-    from withdrawn_devices
+        cast(null as timestamp) as arrived_at,
+        event_at as removed_at
+    from removed_rows
 
 ),
 
@@ -164,7 +162,8 @@ touched_devices as (
 
     select
         anonymous_id_hash,
-        min(event_at) as earliest_arrival_at
+        min(arrived_at) as earliest_arrival_at,
+        min(removed_at) as earliest_removal_at
     from changes
     group by anonymous_id_hash
 
@@ -179,7 +178,8 @@ touched_rows as (
         sessionized._loaded_at,
         sessionized.person_id,
         sessionized.session_started_at,
-        touched_devices.earliest_arrival_at
+        touched_devices.earliest_arrival_at,
+        touched_devices.earliest_removal_at
     from {{ this }} as sessionized
     inner join touched_devices
         on sessionized.anonymous_id_hash = touched_devices.anonymous_id_hash
@@ -198,15 +198,25 @@ person_changed as (
 
 floors as (
 
-    -- Start of the last session that began at or before the device's earliest new event;
-    -- null: re-sessionize the whole device (its person changed, or it lost events).
+    -- Start of the last session that began at or before the device's earliest new event and
+    -- before its earliest removed event (that session's first event stays, and stays a session
+    -- start: nothing before it changed); null: re-sessionize the whole device (its person
+    -- changed, or no session qualifies).
     select
         touched_devices.anonymous_id_hash,
         case
-            when person_changed.anonymous_id_hash is null and withdrawn_devices.anonymous_id_hash is null
+            when person_changed.anonymous_id_hash is null
                 then max(
                     case
-                        when touched_rows.session_started_at <= touched_devices.earliest_arrival_at
+                        when
+                            (
+                                touched_devices.earliest_arrival_at is null
+                                or touched_rows.session_started_at <= touched_devices.earliest_arrival_at
+                            )
+                            and (
+                                touched_devices.earliest_removal_at is null
+                                or touched_rows.session_started_at < touched_devices.earliest_removal_at
+                            )
                             then touched_rows.session_started_at
                     end
                 )
@@ -216,12 +226,9 @@ floors as (
         on touched_devices.anonymous_id_hash = touched_rows.anonymous_id_hash
     left join person_changed
         on touched_devices.anonymous_id_hash = person_changed.anonymous_id_hash
-    left join withdrawn_devices
-        on touched_devices.anonymous_id_hash = withdrawn_devices.anonymous_id_hash
     group by
         touched_devices.anonymous_id_hash,
-        person_changed.anonymous_id_hash,
-        withdrawn_devices.anonymous_id_hash
+        person_changed.anonymous_id_hash
 
 ),
 
