@@ -2,39 +2,75 @@
     The devices whose consented events can have changed because of data loaded at or after
     `loaded_since` (a SQL expression on the loader's clock, `_loaded_at`), for the incremental
     models downstream of the consent rule (int_events_consented, int_events_sessionized,
-    int_anonymous_ids_identified). A device's consent depends on the analytics consent changes
-    of the device and of every member who has logged in on it (README, "Consent"), so it changes
-    when
-    - an analytics change naming the device is loaded,
+    int_anonymous_ids_identified), each with the earliest event time the change can reach
+    (`affected_from`). A device's consent depends on the analytics consent changes of the device
+    and of every member who has logged in on it (README, "Consent"), so it changes when
+    - an analytics change naming the device is loaded: from its changed_at,
     - an analytics change naming a member is loaded: every device the member has logged in on,
+      from its changed_at,
     - a device logs in as a member with analytics changes for the first time (the pair's first
-      staged event was loaded since): the member's changes now reach the device, and its older
-      events too.
-    One row per device (`union`). Reads the staged consents and the device-member pairs
-    (int_device_member_links), both small; never the staged events.
+      staged event was loaded since): the member's changes now reach the device, from the
+      member's first change.
+    A change at T cannot alter an event before T: the change in force at the event's time, and
+    whether the next change comes after it, stay the same. So only events at or after
+    affected_from need re-evaluating. One row per device (the earliest time over its changes).
+    Reads the staged consents and the device-member pairs (int_device_member_links), both small;
+    never the staged events.
 #}
 {% macro consent_changed_devices(loaded_since) -%}
-    select consents.anonymous_id_hash
-    from {{ ref('stg_order_system__consents') }} as consents
-    where consents.consent_type = 'analytics' and consents._loaded_at >= {{ loaded_since }}
-    union
-    -- The devices of the members with analytics changes (int_device_member_links, one row per
-    -- device and member): a member's device is reached when the member's change is new or the
-    -- link is.
-    select member_links.anonymous_id_hash
-    from {{ ref('int_device_member_links') }} as member_links
-    inner join (
+    select
+        changes.anonymous_id_hash,
+        min(changes.affected_from) as affected_from
+    from (
         select
-            user_id_hash,
-            max(case when _loaded_at >= {{ loaded_since }} then 1 else 0 end) as is_changed
-        from {{ ref('stg_order_system__consents') }}
-        where consent_type = 'analytics' and user_id_hash is not null
-        group by user_id_hash
-    ) as members_with_changes
-        on member_links.user_id_hash = members_with_changes.user_id_hash
-    where
-        member_links.first_loaded_at >= {{ loaded_since }}
-        or members_with_changes.is_changed = 1
+            consents.anonymous_id_hash,
+            consents.changed_at as affected_from
+        from {{ ref('stg_order_system__consents') }} as consents
+        where consents.consent_type = 'analytics' and consents._loaded_at >= {{ loaded_since }}
+        union all
+        -- The devices of the members with analytics changes (int_device_member_links, one row
+        -- per device and member): a member's device is reached when the member's change is new
+        -- (from that change) or the link is (from the member's first change).
+        select
+            member_links.anonymous_id_hash,
+            case
+                when member_links.first_loaded_at >= {{ loaded_since }}
+                    then members_with_changes.first_changed_at
+                else members_with_changes.first_new_change_at
+            end as affected_from
+        from {{ ref('int_device_member_links') }} as member_links
+        inner join (
+            select
+                user_id_hash,
+                min(changed_at) as first_changed_at,
+                min(case when _loaded_at >= {{ loaded_since }} then changed_at end) as first_new_change_at
+            from {{ ref('stg_order_system__consents') }}
+            where consent_type = 'analytics' and user_id_hash is not null
+            group by user_id_hash
+        ) as members_with_changes
+            on member_links.user_id_hash = members_with_changes.user_id_hash
+        where
+            member_links.first_loaded_at >= {{ loaded_since }}
+            or members_with_changes.first_new_change_at is not null
+    ) as changes
+    group by changes.anonymous_id_hash
+{%- endmacro %}
+
+{#
+    Rows of `relation` (with anonymous_id_hash and event_at) that the consent changes in
+    `changed` (a CTE or relation of shoplens.consent_changed_devices) can reach: the device's
+    events from its affected_from. The condition on the earliest affected_from alone lets the
+    scan skip the blocks of older events (the tables are stored in arrival order), so the cost
+    follows the period the changes reach, not the history.
+#}
+{% macro reached_by_consent_changes(alias, changed) -%}
+    {{ alias }}.event_at >= (select min(reach.affected_from) from {{ changed }} as reach)
+    and exists (
+        select 1 from {{ changed }} as reach
+        where
+            reach.anonymous_id_hash = {{ alias }}.anonymous_id_hash
+            and {{ alias }}.event_at >= reach.affected_from
+    )
 {%- endmacro %}
 
 {#
@@ -65,22 +101,24 @@
 {%- endmacro %}
 
 {#
-    Pre-hook of int_events_consented: deletes every row of the devices whose consent changed
-    since the model's look-back bound; the model then inserts their currently consented events
-    (a late withdrawal removes rows, a late grant adds old events).
+    Pre-hook of int_events_consented: deletes the rows that the consent changes since the
+    model's look-back bound reach (each changed device's events from its affected_from); the
+    model then inserts those devices' currently consented events from then on (a late
+    withdrawal removes rows, a late grant adds old events).
 #}
 {% macro delete_consent_changed_devices() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where anonymous_id_hash in (
-            {{ shoplens.consent_changed_devices(shoplens.loaded_since(this)) }}
-        )
+        where {{ shoplens.reached_by_consent_changes(
+            this.identifier,
+            '(' ~ shoplens.consent_changed_devices(shoplens.loaded_since(this)) ~ ')'
+        ) }}
     {%- endif -%}
 {%- endmacro %}
 
 {#
-    Post-hook of int_events_sessionized: deletes the rows, of the devices whose consent changed,
-    that are not valid consented events any more (a late withdrawal). The bound is taken from
+    Post-hook of int_events_sessionized: deletes the rows, among those the consent changes
+    reach, that are not valid consented events any more (a late withdrawal). The bound is taken from
     the rows the run did not rewrite, so it is never later than the model's own bound.
 #}
 {% macro delete_sessionized_rows_withdrawn() -%}
@@ -92,22 +130,22 @@
         {%- endset -%}
         delete from {{ this }}
         where event_id in (
-            -- Both sides narrowed to the changed devices first: an anti-join against every
-            -- consented event would hash the whole history.
+            -- Both sides narrowed to the rows the changes reach first: an anti-join against
+            -- every consented event would hash the whole history.
             with changed as ({{ changed }})
             select sessionized.event_id
             from {{ this }} as sessionized
-            inner join changed
-                on sessionized.anonymous_id_hash = changed.anonymous_id_hash
             left join (
                 select upstream.event_id
                 from {{ ref('int_events_consented') }} as upstream
-                inner join changed
-                    on upstream.anonymous_id_hash = changed.anonymous_id_hash
-                where upstream.is_conforming
+                where
+                    upstream.is_conforming
+                    and {{ shoplens.reached_by_consent_changes('upstream', 'changed') }}
             ) as still_valid
                 on sessionized.event_id = still_valid.event_id
-            where still_valid.event_id is null
+            where
+                still_valid.event_id is null
+                and {{ shoplens.reached_by_consent_changes('sessionized', 'changed') }}
         )
     {%- endif -%}
 {%- endmacro %}

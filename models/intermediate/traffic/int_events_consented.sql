@@ -14,9 +14,10 @@
     Incremental: a run applies the rule to the events staged since its look-back bound (the
     newest _loaded_at here minus staging_lookback_minutes, as in staging; events already here
     are skipped by event_id) and re-evaluates every event of the devices whose consent changed
-    since then (shoplens.consent_changed_devices: a change of the device or of a member who
-    logged in on it, or a first login as such a member): the pre-hook deletes their rows, the
-    run inserts their currently consented events. So a consent change that arrives after the
+    since then, from the earliest event time the changes reach (shoplens.consent_changed_devices:
+    a change of the device or of a member who logged in on it, or a first login as such a
+    member; a change at T cannot alter an earlier event): the pre-hook deletes those rows, the
+    run inserts those devices' currently consented events from then on. So a consent change that arrives after the
     events it affects applies to them (a late grant makes old events appear, a late withdrawal
     removes them), and a run's work grows with what arrived, not with the history.
     _consented_at records the run that (re)wrote a row: int_events_sessionized takes the rows
@@ -41,7 +42,8 @@ stg_order_system__consents as (
 
     changed_devices as (
 
-        -- Devices whose consent changed: the pre-hook deleted their rows.
+        -- Devices whose consent changed, each from the earliest event time the changes reach:
+        -- the pre-hook deleted their rows from then on.
         {{ shoplens.consent_changed_devices(shoplens.loaded_since(this)) }}
 
     ),
@@ -69,17 +71,15 @@ stg_order_system__consents as (
 
     events_to_evaluate as (
 
+        -- The changed devices' events from their affected_from, and the new events not among
+        -- them (a new event of a changed device from before its affected_from is new only).
         select stg_mini_program__events.*
         from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
-        inner join changed_devices
-            on stg_mini_program__events.anonymous_id_hash = changed_devices.anonymous_id_hash
+        where {{ shoplens.reached_by_consent_changes('stg_mini_program__events', 'changed_devices') }}
         union all
         select new_events.*
         from new_events
-        where not exists (
-            select 1 from changed_devices
-            where changed_devices.anonymous_id_hash = new_events.anonymous_id_hash
-        )
+        where not ({{ shoplens.reached_by_consent_changes('new_events', 'changed_devices') }})
 
     ),
 

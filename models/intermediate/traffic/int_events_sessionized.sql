@@ -20,11 +20,12 @@
     event_id; fct_sessions removes sessions that a late event merged away.
     Consent (int_events_consented, incremental): an event counts as new when int_events_consented
     (re)wrote it since this model's last run (its _consented_at) and it is not here yet,
-    whenever it was loaded (a late grant makes old events new); among the devices whose consent
-    changed since this model's look-back bound (shoplens.consent_changed_devices), one with rows
-    here that are no longer valid (a late withdrawal) is re-sessionized from the last session
+    whenever it was loaded (a late grant makes old events new); among the rows that the consent
+    changes since this model's look-back bound reach (shoplens.consent_changed_devices: a
+    changed device's events from its affected_from), a device with rows here that are no longer
+    valid (a late withdrawal) is re-sessionized from the last session
     that started before its earliest such row (removing later events cannot change an earlier
-    session), and the post-hook deletes those rows. Only the rows of changed devices are compared, never the
+    session), and the post-hook deletes those rows. Only the rows the changes reach are compared, never the
     whole history. The rows re-sessionized are the arrived ones (with their columns, read once
     from int_events_consented) and the touched rows here (their columns read from here).
 #}
@@ -80,14 +81,14 @@ consent_changed_devices as (
 
 consent_changed_rows as (
 
-    -- The rows here of the devices whose consent changed.
+    -- The rows here that the consent changes reach (a changed device's events from its
+    -- affected_from; earlier ones cannot have changed).
     select
         sessionized.event_id,
         sessionized.anonymous_id_hash,
         sessionized.event_at
     from {{ this }} as sessionized
-    inner join consent_changed_devices
-        on sessionized.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
+    where {{ shoplens.reached_by_consent_changes('sessionized', 'consent_changed_devices') }}
 
 ),
 
@@ -100,9 +101,9 @@ consent_changed_valid_events as (
 
     select consented.event_id
     from {{ ref('int_events_consented') }} as consented
-    inner join consent_changed_devices
-        on consented.anonymous_id_hash = consent_changed_devices.anonymous_id_hash
-    where consented.is_conforming
+    where
+        consented.is_conforming
+        and {{ shoplens.reached_by_consent_changes('consented', 'consent_changed_devices') }}
 
 ),
 
