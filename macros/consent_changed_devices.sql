@@ -57,20 +57,17 @@
 {%- endmacro %}
 
 {#
-    Rows of `relation` (with anonymous_id_hash and event_at) that the consent changes in
-    `changed` (a CTE or relation of shoplens.consent_changed_devices) can reach: the device's
-    events from its affected_from. The condition on the earliest affected_from alone lets the
-    scan skip the blocks of older events (the tables are stored in arrival order), so the cost
-    follows the period the changes reach, not the history.
+    Join condition: the event `alias` (with anonymous_id_hash and event_at) is one that the
+    consent changes `changed` (a CTE of shoplens.consent_changed_devices, one row per device)
+    reach: its device's, from the device's affected_from. A join, not a correlated `exists`:
+    DuckDB then pushes the range of affected_from into the scan as a filter on event_at and
+    skips the blocks of older events (the tables are stored in arrival order), so the cost
+    follows the period the changes reach, not the history; a correlated subquery on two columns
+    made it deduplicate every (device, time) pair of the history instead.
 #}
 {% macro reached_by_consent_changes(alias, changed) -%}
-    {{ alias }}.event_at >= (select min(reach.affected_from) from {{ changed }} as reach)
-    and exists (
-        select 1 from {{ changed }} as reach
-        where
-            reach.anonymous_id_hash = {{ alias }}.anonymous_id_hash
-            and {{ alias }}.event_at >= reach.affected_from
-    )
+    {{ alias }}.anonymous_id_hash = {{ changed }}.anonymous_id_hash
+    and {{ alias }}.event_at >= {{ changed }}.affected_from
 {%- endmacro %}
 
 {#
@@ -109,10 +106,10 @@
 {% macro delete_consent_changed_devices() -%}
     {%- if is_incremental() -%}
         delete from {{ this }}
-        where {{ shoplens.reached_by_consent_changes(
-            this.identifier,
-            '(' ~ shoplens.consent_changed_devices(shoplens.loaded_since(this)) ~ ')'
-        ) }}
+        using (
+            {{ shoplens.consent_changed_devices(shoplens.loaded_since(this)) }}
+        ) as changed
+        where {{ shoplens.reached_by_consent_changes(this.identifier, 'changed') }}
     {%- endif -%}
 {%- endmacro %}
 
@@ -135,17 +132,17 @@
             with changed as ({{ changed }})
             select sessionized.event_id
             from {{ this }} as sessionized
+            inner join changed
+                on {{ shoplens.reached_by_consent_changes('sessionized', 'changed') }}
             left join (
                 select upstream.event_id
                 from {{ ref('int_events_consented') }} as upstream
-                where
-                    upstream.is_conforming
-                    and {{ shoplens.reached_by_consent_changes('upstream', 'changed') }}
+                inner join changed
+                    on {{ shoplens.reached_by_consent_changes('upstream', 'changed') }}
+                where upstream.is_conforming
             ) as still_valid
                 on sessionized.event_id = still_valid.event_id
-            where
-                still_valid.event_id is null
-                and {{ shoplens.reached_by_consent_changes('sessionized', 'changed') }}
+            where still_valid.event_id is null
         )
     {%- endif -%}
 {%- endmacro %}

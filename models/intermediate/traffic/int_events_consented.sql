@@ -75,11 +75,14 @@ stg_order_system__consents as (
         -- them (a new event of a changed device from before its affected_from is new only).
         select stg_mini_program__events.*
         from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
-        where {{ shoplens.reached_by_consent_changes('stg_mini_program__events', 'changed_devices') }}
+        inner join changed_devices
+            on {{ shoplens.reached_by_consent_changes('stg_mini_program__events', 'changed_devices') }}
         union all
         select new_events.*
         from new_events
-        where not ({{ shoplens.reached_by_consent_changes('new_events', 'changed_devices') }})
+        left join changed_devices
+            on {{ shoplens.reached_by_consent_changes('new_events', 'changed_devices') }}
+        where changed_devices.anonymous_id_hash is null
 
     ),
 

@@ -88,7 +88,8 @@ consent_changed_rows as (
         sessionized.anonymous_id_hash,
         sessionized.event_at
     from {{ this }} as sessionized
-    where {{ shoplens.reached_by_consent_changes('sessionized', 'consent_changed_devices') }}
+    inner join consent_changed_devices
+        on {{ shoplens.reached_by_consent_changes('sessionized', 'consent_changed_devices') }}
 
 ),
 
@@ -101,9 +102,9 @@ consent_changed_valid_events as (
 
     select consented.event_id
     from {{ ref('int_events_consented') }} as consented
-    where
-        consented.is_conforming
-        and {{ shoplens.reached_by_consent_changes('consented', 'consent_changed_devices') }}
+    inner join consent_changed_devices
+        on {{ shoplens.reached_by_consent_changes('consented', 'consent_changed_devices') }}
+    where consented.is_conforming
 
 ),
 
