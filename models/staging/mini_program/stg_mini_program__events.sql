@@ -106,10 +106,11 @@ deliveries as (
 
         -- This run's event_ids that are staged already (re-read by the look-back, or re-sent
         -- after an earlier batch). A semi-join on this run's ids: the hash table is built on
-        -- them, not on every staged id.
+        -- them, not on every staged id; it compares the 128-bit event_key, not the id strings
+        -- (the join below on event_id confirms a match).
         select staged.event_id
         from {{ this }} as staged
-        where staged.event_id in (select source.event_id from source)
+        where staged.event_key in (select {{ shoplens.event_key('source.event_id') }} from source)
 
     ),
 
@@ -284,6 +285,7 @@ final as (
         picked._batch_id,
         picked._source_file,
         picked._line_number,
+        {{ shoplens.event_key('picked.event_id') }} as event_key,
         picked._loaded_at
     from picked
     left join plan_events
