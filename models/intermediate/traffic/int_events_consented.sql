@@ -73,10 +73,12 @@ stg_order_system__consents as (
 
         -- The changed devices' events from their affected_from, and the new events not among
         -- them (a new event of a changed device from before its affected_from is new only).
-        select stg_mini_program__events.*
-        from {{ ref('stg_mini_program__events') }} as stg_mini_program__events
-        inner join changed_devices
-            on {{ shoplens.reached_by_consent_changes('stg_mini_program__events', 'changed_devices') }}
+        {{ shoplens.select_joined_rows(
+            ref('stg_mini_program__events'),
+            'stg_mini_program__events',
+            'changed_devices',
+            shoplens.reached_by_consent_changes('stg_mini_program__events', 'changed_devices'),
+        ) }}
         union all
         select new_events.*
         from new_events
