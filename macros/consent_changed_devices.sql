@@ -43,7 +43,9 @@
             select
                 user_id_hash,
                 min(changed_at) as first_changed_at,
-                min(case when _loaded_at >= {{ loaded_since }} then changed_at end) as first_new_change_at
+                min(
+                    case when _loaded_at >= {{ loaded_since }} then changed_at end
+                ) as first_new_change_at
             from {{ ref('stg_order_system__consents') }}
             where consent_type = 'analytics' and user_id_hash is not null
             group by user_id_hash
@@ -115,8 +117,8 @@
 
 {#
     Post-hook of int_events_sessionized: deletes the rows, among those the consent changes
-    reach, that are not valid consented events any more (a late withdrawal). The bound is taken from
-    the rows the run did not rewrite, so it is never later than the model's own bound.
+    reach, that are not valid consented events any more (a late withdrawal). The bound is taken
+    from the rows the run did not rewrite, so it is never later than the model's own bound.
 #}
 {% macro delete_sessionized_rows_withdrawn() -%}
     {%- if is_incremental() -%}

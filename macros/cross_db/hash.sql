@@ -78,9 +78,9 @@
 {%- endmacro %}
 
 {#
-    A narrow 128-bit key of an event id (its MD5 as a number, uuid or 16 bytes): staging's
-    duplicate check compares it instead of the id strings, which at tens of millions of staged
-    events is several times faster. Not a secret and not unique by itself: a match is confirmed
+    A narrow 128-bit key of an event id (its MD5 as a number on DuckDB, a uuid on PostgreSQL; the
+    hex string elsewhere, Spark included): staging's duplicate check compares it instead of the
+    id strings, which at tens of millions of staged events is several times faster. Not a secret and not unique by itself: a match is confirmed
     on event_id.
 #}
 {% macro event_key(expr) -%}
@@ -93,10 +93,6 @@
 
 {% macro postgres__event_key(expr) -%}
     cast(md5({{ expr }}) as uuid)
-{%- endmacro %}
-
-{% macro spark__event_key(expr) -%}
-    unhex(md5({{ expr }}))
 {%- endmacro %}
 
 {% macro default__event_key(expr) -%}

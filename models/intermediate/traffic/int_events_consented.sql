@@ -11,15 +11,15 @@
 {#
     The consent rule (PIPL: authorisation before collection), in one place upstream of every
     person-level model.
-    Incremental: a run applies the rule to the events staged since its look-back bound (the
-    newest _loaded_at here minus staging_lookback_minutes, as in staging; events already here
-    are skipped by event_id) and re-evaluates every event of the devices whose consent changed
-    since then, from the earliest event time the changes reach (shoplens.consent_changed_devices:
-    a change of the device or of a member who logged in on it, or a first login as such a
-    member; a change at T cannot alter an earlier event): the pre-hook deletes those rows, the
-    run inserts those devices' currently consented events from then on. So a consent change that arrives after the
-    events it affects applies to them (a late grant makes old events appear, a late withdrawal
-    removes them), and a run's work grows with what arrived, not with the history.
+    Incremental: a run applies the rule to the events staged since its look-back bound (the newest
+    _loaded_at here minus staging_lookback_minutes, as in staging; events already here are skipped
+    by event_id) and re-evaluates the events of the devices whose consent changed since then, from
+    the earliest event time the changes reach (shoplens.consent_changed_devices: a change of the
+    device or of a member who logged in on it, or a first login as such a member; a change at T
+    cannot alter an earlier event): the pre-hook deletes those rows, the run inserts those devices'
+    currently consented events from then on. So a consent change that arrives after the events it
+    affects applies to them (a late grant makes old events appear, a late withdrawal removes them),
+    and a run's work grows with what arrived, not with the history.
     _consented_at records the run that (re)wrote a row: int_events_sessionized takes the rows
     newer than its own last run.
 #}

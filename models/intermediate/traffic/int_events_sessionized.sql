@@ -19,15 +19,15 @@
     person changed (a late first login) is re-sessionized entirely. Rows are replaced by
     event_id; fct_sessions removes sessions that a late event merged away.
     Consent (int_events_consented, incremental): an event counts as new when int_events_consented
-    (re)wrote it since this model's last run (its _consented_at) and it is not here yet,
-    whenever it was loaded (a late grant makes old events new); among the rows that the consent
-    changes since this model's look-back bound reach (shoplens.consent_changed_devices: a
-    changed device's events from its affected_from), a device with rows here that are no longer
-    valid (a late withdrawal) is re-sessionized from the last session
-    that started before its earliest such row (removing later events cannot change an earlier
-    session), and the post-hook deletes those rows. Only the rows the changes reach are compared, never the
-    whole history. The rows re-sessionized are the arrived ones (with their columns, read once
-    from int_events_consented) and the touched rows here (their columns read from here).
+    (re)wrote it since this model's last run (its _consented_at) and it is not here yet, whenever it
+    was loaded (a late grant makes old events new); among the rows that the consent changes since
+    this model's look-back bound reach (shoplens.consent_changed_devices: a changed device's events
+    from its affected_from), a device with rows here that are no longer valid (a late withdrawal) is
+    re-sessionized from the last session that started before its earliest such row (removing later
+    events cannot change an earlier session), and the post-hook deletes those rows. Only the rows
+    the changes reach are compared, never the whole history. The rows re-sessionized are the arrived
+    ones (with their columns, read once from int_events_consented) and the touched rows here (their
+    columns read from here).
 #}
 
 {#- The columns sessionization reads of an event (then _loaded_at, written last). #}
