@@ -64,8 +64,8 @@
     reach: its device's, from the device's affected_from. A join, not a correlated `exists`:
     DuckDB then pushes the range of affected_from into the scan as a filter on event_at and
     skips the blocks of older events (the tables are stored in arrival order), so the cost
-    follows the period the changes reach, not the history; a correlated subquery on two columns
-    made it deduplicate every (device, time) pair of the history instead.
+    follows the period the changes reach, not the history; written as a correlated subquery on
+    the two columns, the consent rule's batch run took 44 s and 19 GB at 30M.
 #}
 {% macro reached_by_consent_changes(alias, changed) -%}
     {{ alias }}.anonymous_id_hash = {{ changed }}.anonymous_id_hash

@@ -80,8 +80,9 @@
 {#
     A narrow 128-bit key of an event id (its MD5 as a number on DuckDB, a uuid on PostgreSQL; the
     hex string elsewhere, Spark included): staging's duplicate check compares it instead of the
-    id strings, which at tens of millions of staged events is several times faster. Not a secret and not unique by itself: a match is confirmed
-    on event_id.
+    id strings (on DuckDB, against 30M staged events, 0.055 s instead of 0.42 s for the
+    semi-join alone; docs/performance.md). Not a secret and not unique by itself: a match is
+    confirmed on event_id.
 #}
 {% macro event_key(expr) -%}
     {{ return(adapter.dispatch('event_key', 'shoplens')(expr)) }}

@@ -12,8 +12,9 @@
     {{ return(adapter.dispatch('select_joined_rows', 'shoplens')(relation, alias, keys, condition)) }}
 {%- endmacro %}
 
-{% macro default__select_joined_rows(relation, alias, keys, condition) -%}
-    select {{ alias }}.*
+{#- `columns`: what to select of `alias` (DuckDB's version selects the rowids this way). #}
+{% macro default__select_joined_rows(relation, alias, keys, condition, columns='*') -%}
+    select {{ alias }}.{{ columns }}
     from {{ relation }} as {{ alias }}
     inner join {{ keys }}
         on {{ condition }}
@@ -26,10 +27,7 @@
         select {{ alias }}.*
         from {{ relation }} as {{ alias }}
         where {{ alias }}.rowid in (
-            select {{ alias }}.rowid
-            from {{ relation }} as {{ alias }}
-            inner join {{ keys }}
-                on {{ condition }}
+            {{ shoplens.default__select_joined_rows(relation, alias, keys, condition, 'rowid') }}
         )
     {%- endif -%}
 {%- endmacro %}
