@@ -140,6 +140,29 @@ def test_benchmark_end_to_end_on_a_tiny_shop(tmp_path: Path) -> None:
     assert loaded_again == loaded
     assert 0 < staged <= loaded
 
+    # --repeat 3: the micro-batch timed three times, each from the saved full build (so the
+    # warehouse ends with the batch loaded once), and the median of the three runs reported
+    for old in (work / "results").glob("*.json"):
+        old.unlink()
+    repeated = run_command(
+        "shoplens", *args, "--no-tests", "--work-dir", str(work), "--from-full-build",
+        "--repeat", "3", env=env,
+    )  # fmt: skip
+    assert repeated.returncode == 0, repeated.stdout[-3000:] + repeated.stderr[-3000:]
+    (result_file,) = (work / "results").glob("duckdb-20k-*.json")
+    figures = json.loads(result_file.read_text())
+    runs = figures["batch_runs"]["20k"]
+    assert len(runs) == 3 and all(t > 0 for t in runs)
+    assert figures["batch_seconds"]["20k"] == sorted(runs)[1]
+    batch_stages = [s for s in figures["stages"] if s["name"] in ("batch load", "batch build")]
+    assert len(batch_stages) == 2
+    assert sum(s["seconds"] for s in batch_stages) == sorted(runs)[1]
+    assert "20k, 3 runs: " + " / ".join(f"{t:.1f}" for t in runs) + " s" in repeated.stdout
+    with duckdb.connect(
+        str(work / "runs" / "duckdb-20k" / "warehouse.duckdb"), read_only=True
+    ) as con:
+        assert con.execute(f"select count(*) from {raw}.events").fetchone()[0] == loaded
+
 
 def test_benchmark_rejects_a_bad_size(tmp_path: Path) -> None:
     result = run_command(
@@ -152,3 +175,11 @@ def test_benchmark_rejects_a_bad_size(tmp_path: Path) -> None:
     assert lone.returncode == 2
     assert "--rebuild needs --from-full-build" in lone.stderr
     assert "Traceback" not in lone.stderr
+    on_postgres = run_command(
+        "shoplens", "benchmark", "--target", "postgres", "--repeat", "2",
+        "--work-dir", str(tmp_path / "p"),
+    )  # fmt: skip
+    assert on_postgres.returncode == 2
+    assert "--repeat needs the DuckDB target" in on_postgres.stderr
+    assert "Traceback" not in on_postgres.stderr
+    assert not (tmp_path / "p").exists()  # refused before anything ran
