@@ -387,6 +387,11 @@ def backdate_history(target: str) -> None:
         warehouse.close()
 
 
+def _restore_full_build(saved: Path, run_dir: Path) -> None:
+    shutil.rmtree(run_dir, ignore_errors=True)
+    shutil.copytree(saved / "run", run_dir)
+
+
 def _save_full_build(run_dir: Path, saved: Path, stages: list[Stage]) -> None:
     """Keep a copy of the DuckDB warehouse right after its full build (and its dbt target/ for
     partial parsing), so `--from-full-build` can time the micro-batch again without reloading
@@ -463,6 +468,12 @@ def run(
     result.machine = machine()
     batch = ensure_cut(source, "batch", start_ms, end_ms, products=False)
     result.batch_events = (_read_json(batch / "rows.json") or {}).get("events", 0)
+    from shoplens.monitor import DBT_SELECTION
+
+    # First every history's warehouse up to its full build, then the micro-batch on each in
+    # turn (--repeat: the runs alternate between the histories, so a machine that slows down
+    # for a while slows both sides of the ratio alike).
+    prepared: list[tuple[str, Path, dict[str, str], Path]] = []
     for size in histories:
         label = human(size)
         cut = ensure_cut(
@@ -474,15 +485,12 @@ def run(
         env = warehouse_env(target, run_dir, label)
         saved = work_dir / "runs" / f"{target}-{label}-full-build"
         figures = _read_json(saved / "stages.json") if from_full_build else None
-        from shoplens.monitor import DBT_SELECTION
-
         steps: list[tuple[str, list[str], int]] = []
         build = ["build", "--exclude-resource-type", "test", "unit_test"]
         backdate = [sys.executable, "-m", "shoplens.benchmark", "backdate", target]
         if figures is not None:
             # the warehouse right after its full build, saved by an earlier run (DuckDB)
-            shutil.rmtree(run_dir, ignore_errors=True)
-            shutil.copytree(saved / "run", run_dir)
+            _restore_full_build(saved, run_dir)
             for stage in figures["stages"]:
                 if not rebuild or stage["name"] == "load history":
                     result.stages.append(Stage(**{**stage, "cached": True}))
@@ -503,34 +511,37 @@ def run(
             ]
         if tests and (figures is None or rebuild):
             steps.append(("tests", dbt_cmd(["test"], target, run_dir), n_events))
-        batch_load = [*_bin("shoplens"), "load", str(batch / "landing"), "--target", target]
-        batch_steps: list[tuple[str, list[str], int]] = [
-            ("batch load", batch_load, result.batch_events),
-            ("batch build", dbt_cmd(DBT_SELECTION, target, run_dir), result.batch_events),
-        ]
         for name, cmd, count in steps:
             result.stages.append(_timed_stage(label, name, cmd, count, env, log, say))
         if target == "duckdb" and (figures is None or rebuild):
             _save_full_build(run_dir, saved, [s for s in result.stages if s.history == label])
-        runs: list[list[Stage]] = []
-        for run_number in range(repeat):
+        prepared.append((label, run_dir, env, saved))
+
+    batch_load = [*_bin("shoplens"), "load", str(batch / "landing"), "--target", target]
+    runs: dict[str, list[list[Stage]]] = {label: [] for label, *_ in prepared}
+    for run_number in range(repeat):
+        for label, run_dir, env, saved in prepared:
             if run_number:
                 # each run of the micro-batch starts from the same full build
-                shutil.rmtree(run_dir, ignore_errors=True)
-                shutil.copytree(saved / "run", run_dir)
-            settle(run_dir if target == "duckdb" else None, saved)
-            runs.append(
+                _restore_full_build(saved, run_dir)
+            settle(run_dir if target == "duckdb" else None, work_dir / "runs")
+            batch_steps = [
+                ("batch load", batch_load, result.batch_events),
+                ("batch build", dbt_cmd(DBT_SELECTION, target, run_dir), result.batch_events),
+            ]
+            runs[label].append(
                 [
                     _timed_stage(label, name, cmd, count, env, log, say)
                     for name, cmd, count in batch_steps
                 ]
             )
-        totals = [run[0].seconds + run[1].seconds for run in runs]
+    for label, mine in runs.items():
+        totals = [run[0].seconds + run[1].seconds for run in mine]
         # the median run (of an even count, the lower of the middle two)
         median = sorted(range(repeat), key=lambda i: totals[i])[(repeat - 1) // 2]
-        result.stages.extend(runs[median])
+        result.stages.extend(mine[median])
         result.batch_runs[label] = totals
-        result.build_seconds[label] = runs[median][1].seconds
+        result.build_seconds[label] = mine[median][1].seconds
         result.batch_seconds[label] = totals[median]
     results = work_dir / "results"
     results.mkdir(exist_ok=True)
@@ -554,20 +565,19 @@ def _timed_stage(
     return Stage(label, name, seconds, count, peak, cpu_seconds=cpu)
 
 
-def settle(run_dir: Path | None, saved: Path | None = None) -> None:
+def settle(run_dir: Path | None, runs: Path | None = None) -> None:
     """Before the micro-batch (not timed): flush what the full build and the copies of the
-    warehouse wrote, drop the saved copy `saved` from the OS page cache, and read the DuckDB
-    file once, so the batch runs as the cycle of a warehouse fed every 10 minutes does, with
-    its file in the page cache, no gigabytes of the previous stage still being written back,
-    and no second copy of the warehouse (which a real deployment does not have) taking the
-    memory the build allocates: with both 7 GB copies cached, the 30M batch build's kernel CPU
-    time went from 4 s to 9-12 s (the kernel reclaiming cache as DuckDB allocates)."""
+    warehouse wrote, drop every other file under `runs` (the saved full builds, the other
+    history's warehouse) from the OS page cache, and read the DuckDB file once, so the batch
+    runs as the cycle of a warehouse fed every 10 minutes does: its file in the page cache, no
+    gigabytes of the previous stage still being written back, and no other copies of a
+    warehouse (which a real deployment does not have) in the memory the build allocates."""
     os.sync()
     if run_dir is None:
         return
-    if saved is not None and hasattr(os, "posix_fadvise"):
-        for path in saved.rglob("*"):
-            if path.is_file():
+    if runs is not None and hasattr(os, "posix_fadvise"):
+        for path in runs.rglob("*"):
+            if path.is_file() and run_dir not in path.parents:
                 with open(path, "rb") as f:
                     os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
     with open(run_dir / "warehouse.duckdb", "rb") as f:
