@@ -3,59 +3,161 @@
     `loaded_since` (a SQL expression on the loader's clock, `_loaded_at`), for the incremental
     models downstream of the consent rule (int_events_consented, int_events_sessionized,
     int_anonymous_ids_identified), each with the earliest event time the change can reach
-    (`affected_from`). A device's consent depends on the analytics consent changes of the device
-    and of every member who has logged in on it (README, "Consent"), so it changes when
-    - an analytics change naming the device is loaded: from its changed_at,
-    - an analytics change naming a member is loaded: every device the member has logged in on,
-      from its changed_at,
-    - a device logs in as a member with analytics changes for the first time (the pair's first
-      staged event was loaded since): the member's changes now reach the device, from the
-      member's first change.
-    A change at T cannot alter an event before T: the change in force at the event's time, and
-    whether the next change comes after it, stay the same. So only events at or after
-    affected_from need re-evaluating. One row per device (the earliest time over its changes).
-    Reads the staged consents and the device-member pairs (int_device_member_links), both small;
-    never the staged events.
+    (`affected_from`). One row per device; never reads the staged events, only the staged
+    consents and the device-member pairs (int_device_member_links), both small.
+
+    A device's consent depends on the analytics changes of the device and of every member who
+    has logged in on it (README, "Consent"). A change is new for a device when it was loaded
+    since `loaded_since`, or when it reaches the device through a pair first seen since then (a
+    first login as that member); the other changes reaching the device are old. The device's
+    rows were last evaluated with the old changes and some of the new ones (which of them is
+    not known: the look-back re-reads what the previous run may already have applied). At an
+    event time t the change in force is the latest change at or before t (at equal times a
+    withdrawal wins); with only some of the new changes applied, it is the latest old one or
+    any later new one up to t. So the event's consent can have changed only when those
+    candidates disagree (no old change counts as "not granted"): the first change time from
+    which they can disagree is the device's affected_from, and a device where they never
+    disagree (a new grant of a device already granted, a first login as a member whose changes
+    agree with the device's) is not reached at all. Before affected_from nothing can have
+    changed, so only events from then on need re-evaluating.
 #}
 {% macro consent_changed_devices(loaded_since) -%}
     select
-        changes.anonymous_id_hash,
-        min(changes.affected_from) as affected_from
+        flagged.anonymous_id_hash,
+        min(flagged.changed_at) as affected_from
     from (
+        -- Per change of a device, in the order the consent rule applies them: whether the
+        -- candidates for the change in force up to it disagree (a run of new changes after the
+        -- latest old change, with that old change; before any old change, with "not granted").
         select
+            grouped.anonymous_id_hash,
+            grouped.changed_at,
+            grouped.last_old_number,
+            max(grouped.granted) over in_force as any_granted,
+            min(grouped.granted) over in_force as all_granted
+        from (
+            select
+                ordered.anonymous_id_hash,
+                ordered.changed_at,
+                ordered.granted,
+                ordered.change_number,
+                coalesce(
+                    max(case when ordered.is_new = 0 then ordered.change_number end) over (
+                        partition by ordered.anonymous_id_hash
+                        order by ordered.change_number
+                        rows between unbounded preceding and current row
+                    ),
+                    0
+                ) as last_old_number
+            from (
+                -- A change reaching a device both ways (its own, and through an old pair) is old.
+                select
+                    reaching.anonymous_id_hash,
+                    reaching.changed_at,
+                    reaching.granted,
+                    min(reaching.is_new) as is_new,
+                    row_number() over (
+                        partition by reaching.anonymous_id_hash
+                        order by reaching.changed_at asc, reaching.granted desc, reaching.consent_change_id asc
+                    ) as change_number
+                from (
+                    {{ shoplens.consent_changes_reaching_candidates(loaded_since) }}
+                ) as reaching
+                group by
+                    reaching.anonymous_id_hash,
+                    reaching.consent_change_id,
+                    reaching.granted,
+                    reaching.changed_at
+            ) as ordered
+        ) as grouped
+        window in_force as (
+            partition by grouped.anonymous_id_hash, grouped.last_old_number
+            order by grouped.change_number
+            rows between unbounded preceding and current row
+        )
+    ) as flagged
+    where
+        (flagged.last_old_number = 0 and flagged.any_granted = 1)
+        or (flagged.last_old_number > 0 and flagged.any_granted <> flagged.all_granted)
+    group by flagged.anonymous_id_hash
+{%- endmacro %}
+
+{#
+    For consent_changed_devices: every analytics change reaching a candidate device (one with a
+    new change: its own change loaded since `loaded_since`, a change of a member who has logged
+    in on it loaded since, or a first login since as a member with changes), with is_new (1/0)
+    and granted (1/0); a change reaching the device both ways appears twice.
+#}
+{% macro consent_changes_reaching_candidates(loaded_since) -%}
+    with
+
+    bound as (
+
+        select {{ loaded_since }} as loaded_since
+
+    ),
+
+    analytics as (
+
+        select
+            consents.consent_change_id,
             consents.anonymous_id_hash,
-            consents.changed_at as affected_from
+            consents.user_id_hash,
+            consents.changed_at,
+            case when consents.is_granted then 1 else 0 end as granted,
+            case when consents._loaded_at >= (select bound.loaded_since from bound) then 1 else 0 end as is_new
         from {{ ref('stg_order_system__consents') }} as consents
-        where consents.consent_type = 'analytics' and consents._loaded_at >= {{ loaded_since }}
-        union all
-        -- The devices of the members with analytics changes (int_device_member_links, one row
-        -- per device and member): a member's device is reached when the member's change is new
-        -- (from that change) or the link is (from the member's first change).
+        where consents.consent_type = 'analytics'
+
+    ),
+
+    links as (
+
         select
             member_links.anonymous_id_hash,
+            member_links.user_id_hash,
             case
-                when member_links.first_loaded_at >= {{ loaded_since }}
-                    then members_with_changes.first_changed_at
-                else members_with_changes.first_new_change_at
-            end as affected_from
+                when member_links.first_loaded_at >= (select bound.loaded_since from bound) then 1 else 0
+            end as is_new
         from {{ ref('int_device_member_links') }} as member_links
-        inner join (
-            select
-                user_id_hash,
-                min(changed_at) as first_changed_at,
-                min(
-                    case when _loaded_at >= {{ loaded_since }} then changed_at end
-                ) as first_new_change_at
-            from {{ ref('stg_order_system__consents') }}
-            where consent_type = 'analytics' and user_id_hash is not null
-            group by user_id_hash
-        ) as members_with_changes
-            on member_links.user_id_hash = members_with_changes.user_id_hash
-        where
-            member_links.first_loaded_at >= {{ loaded_since }}
-            or members_with_changes.first_new_change_at is not null
-    ) as changes
-    group by changes.anonymous_id_hash
+
+    ),
+
+    candidates as (
+
+        select analytics.anonymous_id_hash
+        from analytics
+        where analytics.is_new = 1
+        union
+        select links.anonymous_id_hash
+        from links
+        inner join analytics
+            on links.user_id_hash = analytics.user_id_hash
+        where links.is_new = 1 or analytics.is_new = 1
+
+    )
+
+    select
+        analytics.anonymous_id_hash,
+        analytics.consent_change_id,
+        analytics.changed_at,
+        analytics.granted,
+        analytics.is_new
+    from analytics
+    inner join candidates
+        on analytics.anonymous_id_hash = candidates.anonymous_id_hash
+    union all
+    select
+        links.anonymous_id_hash,
+        analytics.consent_change_id,
+        analytics.changed_at,
+        analytics.granted,
+        case when links.is_new = 1 or analytics.is_new = 1 then 1 else 0 end as is_new
+    from links
+    inner join candidates
+        on links.anonymous_id_hash = candidates.anonymous_id_hash
+    inner join analytics
+        on links.user_id_hash = analytics.user_id_hash
 {%- endmacro %}
 
 {#
