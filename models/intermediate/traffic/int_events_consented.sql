@@ -1,12 +1,17 @@
 {{
     config(
         materialized=shoplens.keyed_incremental(),
-        incremental_strategy='delete+insert',
-        unique_key='event_id',
+        incremental_strategy='append',
         on_schema_change='fail',
         pre_hook="{{ shoplens.delete_consent_changed_devices() }}",
     )
 }}
+
+{#-
+    Append, not delete+insert on event_id: a run inserts only events that are not here (the
+    pre-hook deleted the rows it re-evaluates; see events_to_evaluate), and dbt's delete by
+    event_id would compare every row here (0.47 s of the 30M micro-batch).
+#}
 
 {#
     The consent rule (PIPL: authorisation before collection), in one place upstream of every
@@ -69,16 +74,40 @@ stg_order_system__consents as (
 
     ),
 
-    events_to_evaluate as (
+    reached_events as (
 
-        -- The changed devices' events from their affected_from, and the new events not among
-        -- them (a new event of a changed device from before its affected_from is new only).
+        -- The changed devices' staged events from their affected_from.
         {{ shoplens.select_joined_rows(
             ref('stg_mini_program__events'),
             'stg_mini_program__events',
             'changed_devices',
             shoplens.reached_by_consent_changes('stg_mini_program__events', 'changed_devices'),
         ) }}
+
+    ),
+
+    reached_here as (
+
+        -- The rows here that the changes reach: none after the pre-hook, unless deleting moved
+        -- the look-back bound earlier (the newest rows were among those deleted), which reaches
+        -- more rows; those stay as they are, so no event is inserted twice.
+        select consented.event_id
+        from {{ this }} as consented
+        inner join changed_devices
+            on {{ shoplens.reached_by_consent_changes('consented', 'changed_devices') }}
+
+    ),
+
+    events_to_evaluate as (
+
+        -- The changed devices' events from their affected_from, and the new events not among
+        -- them (a new event of a changed device from before its affected_from is new only);
+        -- never an event that is here.
+        select reached_events.*
+        from reached_events
+        left join reached_here
+            on reached_events.event_id = reached_here.event_id
+        where reached_here.event_id is null
         union all
         select new_events.*
         from new_events
