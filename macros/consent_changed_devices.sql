@@ -123,17 +123,31 @@
 
     ),
 
+    member_changes as (
+
+        -- The changes of the members who have logged in on a device, as they reach it: new when
+        -- the change or the pair is.
+        select
+            links.anonymous_id_hash,
+            analytics.consent_change_id,
+            analytics.changed_at,
+            analytics.granted,
+            case when links.is_new = 1 or analytics.is_new = 1 then 1 else 0 end as is_new
+        from links
+        inner join analytics
+            on links.user_id_hash = analytics.user_id_hash
+
+    ),
+
     candidates as (
 
         select analytics.anonymous_id_hash
         from analytics
         where analytics.is_new = 1
         union
-        select links.anonymous_id_hash
-        from links
-        inner join analytics
-            on links.user_id_hash = analytics.user_id_hash
-        where links.is_new = 1 or analytics.is_new = 1
+        select member_changes.anonymous_id_hash
+        from member_changes
+        where member_changes.is_new = 1
 
     )
 
@@ -148,16 +162,14 @@
         on analytics.anonymous_id_hash = candidates.anonymous_id_hash
     union all
     select
-        links.anonymous_id_hash,
-        analytics.consent_change_id,
-        analytics.changed_at,
-        analytics.granted,
-        case when links.is_new = 1 or analytics.is_new = 1 then 1 else 0 end as is_new
-    from links
+        member_changes.anonymous_id_hash,
+        member_changes.consent_change_id,
+        member_changes.changed_at,
+        member_changes.granted,
+        member_changes.is_new
+    from member_changes
     inner join candidates
-        on links.anonymous_id_hash = candidates.anonymous_id_hash
-    inner join analytics
-        on links.user_id_hash = analytics.user_id_hash
+        on member_changes.anonymous_id_hash = candidates.anonymous_id_hash
 {%- endmacro %}
 
 {#
