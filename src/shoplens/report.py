@@ -826,7 +826,7 @@ def coverage_thresholds() -> tuple[float, float, float]:
     return (
         float(variables.get("tracking_coverage_warn_below", 0.97)),
         float(variables.get("tracking_coverage_error_below", 0.90)),
-        float(variables.get("tracking_coverage_min_paid_orders", 20)),
+        float(variables.get("tracking_coverage_min_paid_orders", 100)),
     )
 
 
