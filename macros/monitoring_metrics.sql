@@ -8,11 +8,15 @@
     Incremental: each row records how far its inputs had been built (_events_through: the
     newest _sessionized_at of int_events_sessionized; _orders_through: the newest _loaded_at of
     the staged order-system tables read: payments, orders and consents; both never go back). A
-    run recomputes every bucket from the earliest one that rows built or loaded since then
-    touch — late events, late payments, and analytics consent changes (from their changed_at:
-    a late withdrawal removes events from then on) — and nothing before it, so its cost grows
-    with what arrived, not with history. A bucket from there on that has no data any more (all
-    its events excluded for consent) is deleted by the post-hook delete_stale_monitoring_buckets.
+    run recomputes the buckets of the event rows int_events_sessionized (re)wrote since then
+    (late events, and every row of a device whose person changed: each is a bucket of its own,
+    not a range, as a late first login rewrites a device's rows back to its first event), and
+    every bucket from the earliest one that late payments, late orders and analytics consent
+    changes touch (from their changed_at: a late withdrawal removes events from then on, rows
+    that are gone from int_events_sessionized and cannot name their buckets), and nothing else,
+    so its cost grows with what arrived, not with history. A bucket from there on that has no
+    data any more (all its events excluded for consent) is deleted by the post-hook
+    delete_stale_monitoring_buckets.
 #}
 
 {% macro monitoring_bucket(ts_expr, grain) -%}
@@ -25,6 +29,14 @@
     {%- else -%}
         {{ exceptions.raise_compiler_error("monitoring grain must be 10min, hour or day, not " ~ grain) }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- On an incremental run: whether the bucket `bucket_expr` is recomputed (see above). #}
+{% macro is_recomputed_bucket(bucket_expr) -%}
+    (
+        {{ bucket_expr }} >= (select bucket from recompute_from)
+        or {{ bucket_expr }} in (select bucket from rewritten_event_buckets)
+    )
 {%- endmacro %}
 
 {% macro monitoring_metrics(grain) %}
@@ -80,12 +92,18 @@ stg_order_system__consents as (
 
     ),
 
-    changed_buckets as (
+    rewritten_event_buckets as (
 
-        select {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket
+        -- Each bucket of the event rows (re)written since: recomputed one by one.
+        select distinct {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket
         from int_events_sessionized
         where _sessionized_at > (select events_through from watermarks)
-        union all
+
+    ),
+
+    changed_buckets as (
+
+        -- Recomputed from the earliest on: what changed can also have left a bucket.
         select {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket
         from stg_order_system__payments
         where _loaded_at > (select orders_through from watermarks)
@@ -123,7 +141,7 @@ events as (
         count(distinct person_id) as active_users
     from int_events_sessionized
     {%- if is_incremental() %}
-    where {{ shoplens.monitoring_bucket('event_at', grain) }} >= (select bucket from recompute_from)
+    where {{ shoplens.is_recomputed_bucket(shoplens.monitoring_bucket('event_at', grain)) }}
     {%- endif %}
     group by {{ shoplens.monitoring_bucket('event_at', grain) }}
 
@@ -139,7 +157,7 @@ attempts as (
     where
         is_finished
         {%- if is_incremental() %}
-        and {{ shoplens.monitoring_bucket('created_at', grain) }} >= (select bucket from recompute_from)
+        and {{ shoplens.is_recomputed_bucket(shoplens.monitoring_bucket('created_at', grain)) }}
         {%- endif %}
     group by {{ shoplens.monitoring_bucket('created_at', grain) }}
 
@@ -153,7 +171,7 @@ paid as (
         cast(sum(payable_fen) as bigint) as gmv_fen
     from int_orders_paid
     {%- if is_incremental() %}
-    where {{ shoplens.monitoring_bucket('paid_at', grain) }} >= (select bucket from recompute_from)
+    where {{ shoplens.is_recomputed_bucket(shoplens.monitoring_bucket('paid_at', grain)) }}
     {%- endif %}
     group by {{ shoplens.monitoring_bucket('paid_at', grain) }}
 

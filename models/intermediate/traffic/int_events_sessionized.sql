@@ -16,8 +16,12 @@
     last session that started at or before it (the "floor"): earlier sessions are closed. So a
     run re-sessionizes, for each device with newly staged events, the floor session and every
     later one, together with the new events; other sessions are not touched. A device whose
-    person changed (a late first login) is re-sessionized entirely. Rows are replaced by
-    event_id; fct_sessions removes sessions that a late event merged away.
+    person changed (a late first login) is re-sessionized entirely. Only the sessions that
+    changed are written (replaced by event_id, every row of such a session, with this run's
+    _sessionized_at): a re-sessionized session whose rows are all here unchanged is left as it
+    is, so the run deletes and rewrites few rows of old sessions, and downstream models
+    (fct_sessions, fct_page_views, the monitoring buckets) rebuild only what changed;
+    fct_sessions removes sessions that a late event merged away.
     Consent (int_events_consented, incremental): an event counts as new when int_events_consented
     (re)wrote it since this model's last run (its _consented_at) and it is not here yet, whenever it
     was loaded (a late grant makes old events new); among the rows that the consent changes since
@@ -179,7 +183,10 @@ touched_rows as (
         {% endfor -%}
         sessionized._loaded_at,
         sessionized.person_id,
+        sessionized.session_id,
         sessionized.session_started_at,
+        sessionized.event_sequence,
+        sessionized.is_session_start,
         touched_devices.earliest_arrival_at,
         touched_devices.earliest_removal_at
     from {{ this }} as sessionized
@@ -382,4 +389,68 @@ final as (
 
 )
 
-select * from final
+{% if is_incremental() %}
+
+    ,
+
+    sessions_here as (
+
+        -- The sessions here of the touched devices, with all their rows.
+        select
+            session_id,
+            count(*) as events_here
+        from touched_rows
+        group by session_id
+
+    ),
+
+    compared as (
+
+        -- 1 where the re-sessionized row is here with the same session, place and person.
+        select
+            final.session_id,
+            case
+                when
+                    touched_rows.session_id = final.session_id
+                    and touched_rows.session_started_at = final.session_started_at
+                    and touched_rows.event_sequence = final.event_sequence
+                    and touched_rows.is_session_start = final.is_session_start
+                    and touched_rows.person_id = final.person_id
+                    then 1
+                else 0
+            end as is_unchanged
+        from final
+        left join touched_rows
+            on final.event_id = touched_rows.event_id
+
+    ),
+
+    changed_sessions as (
+
+        -- A session is written again unless every row of it is here unchanged and it has no
+        -- other row here (none moved out, none withdrawn): downstream models rebuild the
+        -- sessions, and the buckets, that the rows written name.
+        select compared.session_id
+        from compared
+        left join sessions_here
+            on compared.session_id = sessions_here.session_id
+        group by
+            compared.session_id,
+            sessions_here.events_here
+        having
+            min(compared.is_unchanged) = 0
+            or sessions_here.events_here is null
+            or count(*) <> sessions_here.events_here
+
+    )
+
+    select final.*
+    from final
+    inner join changed_sessions
+        on final.session_id = changed_sessions.session_id
+
+{% else %}
+
+    select * from final
+
+{% endif %}
