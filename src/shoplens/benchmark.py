@@ -392,6 +392,16 @@ def _restore_full_build(saved: Path, run_dir: Path) -> None:
     shutil.copytree(saved / "run", run_dir)
 
 
+def _refresh_parse(run_dir: Path, saved: Path, target: str, env: dict[str, str], log: Path) -> None:
+    """Not timed: `dbt parse` in a restored warehouse's run folder, and its target/ saved back,
+    so the micro-batch's dbt finds a partial-parse state of the project as it is now, as in a
+    cycle after a cycle. The saved one is of the project at its full build: after a change of
+    dbt_project.yml (its vars) dbt would parse every file again inside the timed build."""
+    run_stage(dbt_cmd(["parse"], target, run_dir), env, log)
+    shutil.rmtree(saved / "run" / "target", ignore_errors=True)
+    shutil.copytree(run_dir / "target", saved / "run" / "target")
+
+
 def _save_full_build(run_dir: Path, saved: Path, stages: list[Stage]) -> None:
     """Keep a copy of the DuckDB warehouse right after its full build (and its dbt target/ for
     partial parsing), so `--from-full-build` can time the micro-batch again without reloading
@@ -501,6 +511,8 @@ def run(
                     ("backdate history", backdate, n_events),
                     ("full build", dbt_cmd(build, target, run_dir), n_events),
                 ]
+            else:
+                _refresh_parse(run_dir, saved, target, env, log)
         else:
             reset_warehouse(target, run_dir, env)
             load = [*_bin("shoplens"), "load", str(cut / "landing"), "--target", target]
