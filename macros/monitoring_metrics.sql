@@ -9,11 +9,12 @@
     newest _sessionized_at of int_events_sessionized; _orders_through: the newest _loaded_at of
     the staged order-system tables read: payments, orders and consents; both never go back). A
     run recomputes the buckets of the event rows int_events_sessionized (re)wrote since then
-    (late events, and every row of a device whose person changed: each is a bucket of its own,
-    not a range, as a late first login rewrites a device's rows back to its first event), and
-    every bucket from the earliest one that late payments, late orders and analytics consent
-    changes touch (from their changed_at: a late withdrawal removes events from then on, rows
-    that are gone from int_events_sessionized and cannot name their buckets), and nothing else,
+    (late events, and every row of a session that changed, back to a device's first event when
+    a late first login changed its person) and of the orders loaded since (an order paid a week
+    ago and updated now), each a bucket of its own, not a range; and every bucket from the
+    earliest one that late payments and analytics consent changes touch (from their changed_at:
+    a late withdrawal removes events from then on, rows that are gone from
+    int_events_sessionized and cannot name their buckets), and nothing else,
     so its cost grows with what arrived, not with history. A bucket from there on that has no
     data any more (all its events excluded for consent) is deleted by the post-hook
     delete_stale_monitoring_buckets.
@@ -35,7 +36,7 @@
 {% macro is_recomputed_bucket(bucket_expr) -%}
     (
         {{ bucket_expr }} >= (select bucket from recompute_from)
-        or {{ bucket_expr }} in (select bucket from rewritten_event_buckets)
+        or {{ bucket_expr }} in (select bucket from rewritten_buckets)
     )
 {%- endmacro %}
 
@@ -92,18 +93,28 @@ stg_order_system__consents as (
 
     ),
 
-    rewritten_event_buckets as (
+    rewritten_buckets as (
 
-        -- Each bucket of the event rows (re)written since: recomputed one by one.
-        select distinct {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket
+        -- Recomputed one by one: the bucket of each event row (re)written since, and of each
+        -- order loaded since (a status update of an order paid long ago; what it changes, its
+        -- GMV or that it counts at all, stays in its bucket: only a payment moves paid_at).
+        select {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket
         from int_events_sessionized
         where _sessionized_at > (select events_through from watermarks)
+        union
+        select {{ shoplens.monitoring_bucket('int_orders_paid.paid_at', grain) }} as bucket
+        from int_orders_paid
+        inner join stg_order_system__orders
+            on int_orders_paid.order_id = stg_order_system__orders.order_id
+        where stg_order_system__orders._loaded_at > (select orders_through from watermarks)
 
     ),
 
     changed_buckets as (
 
-        -- Recomputed from the earliest on: what changed can also have left a bucket.
+        -- Recomputed from the earliest on: a payment loaded since can have moved its order's
+        -- paid_at (a first success, or one no longer), a consent change removed events, from
+        -- buckets that nothing here names any more.
         select {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket
         from stg_order_system__payments
         where _loaded_at > (select orders_through from watermarks)
@@ -111,12 +122,6 @@ stg_order_system__consents as (
         select {{ shoplens.monitoring_bucket('finished_at', grain) }} as bucket
         from stg_order_system__payments
         where _loaded_at > (select orders_through from watermarks) and finished_at is not null
-        union all
-        select {{ shoplens.monitoring_bucket('int_orders_paid.paid_at', grain) }} as bucket
-        from int_orders_paid
-        inner join stg_order_system__orders
-            on int_orders_paid.order_id = stg_order_system__orders.order_id
-        where stg_order_system__orders._loaded_at > (select orders_through from watermarks)
         union all
         select {{ shoplens.monitoring_bucket('changed_at', grain) }} as bucket
         from stg_order_system__consents
