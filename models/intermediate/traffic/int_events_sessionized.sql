@@ -39,6 +39,22 @@
     'event_id', 'event_name', 'anonymous_id_hash', 'user_id_hash', 'event_at', 'event_date',
     'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms',
 ] %}
+{#-
+    Incremental: what a re-sessionized row is here (previous_<column>; null for an arrived
+    row), carried through the sessionization, so a session that comes out as it is here is not
+    written again. session_events_here: the number of rows of its session here.
+#}
+{%- set output_columns = [
+    'event_id', 'session_id', 'session_started_at', 'event_sequence', 'is_session_start',
+    'event_name', 'anonymous_id_hash', 'person_id', 'user_id_hash', 'event_at', 'event_date',
+    'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms', '_loaded_at',
+    '_sessionized_at',
+] %}
+{%- set previous_columns = [
+    ('session_id', dbt.type_string()), ('session_started_at', dbt.type_timestamp()),
+    ('event_sequence', dbt.type_bigint()), ('is_session_start', dbt.type_boolean()),
+    ('person_id', dbt.type_string()), ('session_events_here', dbt.type_bigint()),
+] %}
 
 with
 
@@ -120,7 +136,10 @@ arrived as (
         {% for column in event_columns -%}
             consented.{{ column }},
         {% endfor -%}
-        consented._loaded_at
+        consented._loaded_at,
+        {% for column, type in previous_columns -%}
+            cast(null as {{ type }}) as previous_{{ column }}{{ "," if not loop.last }}
+        {% endfor -%}
     from {{ ref('int_events_consented') }} as consented
     where
         consented.is_conforming
@@ -187,6 +206,7 @@ touched_rows as (
         sessionized.session_started_at,
         sessionized.event_sequence,
         sessionized.is_session_start,
+        count(*) over (partition by sessionized.session_id) as session_events_here,
         touched_devices.earliest_arrival_at,
         touched_devices.earliest_removal_at
     from {{ this }} as sessionized
@@ -249,7 +269,10 @@ resessionized_rows as (
         {% for column in event_columns -%}
             touched_rows.{{ column }},
         {% endfor -%}
-        touched_rows._loaded_at
+        touched_rows._loaded_at,
+        {% for column, _ in previous_columns -%}
+            touched_rows.{{ column }} as previous_{{ column }}{{ "," if not loop.last }}
+        {% endfor -%}
     from touched_rows
     inner join floors
         on touched_rows.anonymous_id_hash = floors.anonymous_id_hash
@@ -377,6 +400,11 @@ final as (
         numbered.product_id,
         numbered.duration_ms,
         numbered._loaded_at,
+        {%- if is_incremental() %}
+        {%- for column, _ in previous_columns %}
+        numbered.previous_{{ column }},
+        {%- endfor %}
+        {%- endif %}
         -- When this row was (re)computed: downstream models rebuild the sessions it names.
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _sessionized_at
     from numbered
@@ -393,61 +421,45 @@ final as (
 
     ,
 
-    sessions_here as (
-
-        -- The sessions here of the touched devices, with all their rows.
-        select
-            session_id,
-            count(*) as events_here
-        from touched_rows
-        group by session_id
-
-    ),
-
     compared as (
 
-        -- 1 where the re-sessionized row is here with the same session, place and person.
         select
-            final.session_id,
+            *,
+            -- 1 where the row is here with the same session, place and person.
             case
                 when
-                    touched_rows.session_id = final.session_id
-                    and touched_rows.session_started_at = final.session_started_at
-                    and touched_rows.event_sequence = final.event_sequence
-                    and touched_rows.is_session_start = final.is_session_start
-                    and touched_rows.person_id = final.person_id
+                    previous_session_id = session_id
+                    and previous_session_started_at = session_started_at
+                    and previous_event_sequence = event_sequence
+                    and previous_is_session_start = is_session_start
+                    and previous_person_id = person_id
                     then 1
                 else 0
             end as is_unchanged
         from final
-        left join touched_rows
-            on final.event_id = touched_rows.event_id
 
     ),
 
-    changed_sessions as (
+    sessions_compared as (
 
-        -- A session is written again unless every row of it is here unchanged and it has no
-        -- other row here (none moved out, none withdrawn): downstream models rebuild the
-        -- sessions, and the buckets, that the rows written name.
-        select compared.session_id
+        select
+            *,
+            min(is_unchanged) over (partition by session_id) as is_session_unchanged,
+            count(*) over (partition by session_id) as session_events
         from compared
-        left join sessions_here
-            on compared.session_id = sessions_here.session_id
-        group by
-            compared.session_id,
-            sessions_here.events_here
-        having
-            min(compared.is_unchanged) = 0
-            or sessions_here.events_here is null
-            or count(*) <> sessions_here.events_here
 
     )
 
-    select final.*
-    from final
-    inner join changed_sessions
-        on final.session_id = changed_sessions.session_id
+    -- A session is written again unless every row of it is here unchanged and its session here
+    -- has no other row (none moved out, none withdrawn): downstream models rebuild the sessions,
+    -- and the buckets, that the rows written name. One pass over final with windows, not a
+    -- join back to it: Spark expands a CTE at each reference.
+    select
+        {% for column in output_columns -%}
+            {{ column }}{{ "," if not loop.last }}
+        {% endfor -%}
+    from sessions_compared
+    where not (is_session_unchanged = 1 and session_events = previous_session_events_here)
 
 {% else %}
 
