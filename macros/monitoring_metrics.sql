@@ -9,8 +9,8 @@
     newest _sessionized_at of int_events_sessionized; _orders_through: the newest _loaded_at of
     the staged order-system tables read: payments, orders and consents; both never go back). A
     run recomputes the buckets of the event rows int_events_sessionized (re)wrote since then
-    (late events, and every row of a session that changed, back to a device's first event when
-    a late first login changed its person) and of the orders loaded since (an order paid a week
+    (late events, and the rows it re-sessionized, back to a device's first event when a late
+    first login changed its person) and of the orders loaded since (an order paid a week
     ago and updated now), each a bucket of its own, not a range; and every bucket from the
     earliest one that late payments and analytics consent changes touch (from their changed_at:
     a late withdrawal removes events from then on, rows that are gone from

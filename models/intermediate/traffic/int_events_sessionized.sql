@@ -16,12 +16,8 @@
     last session that started at or before it (the "floor"): earlier sessions are closed. So a
     run re-sessionizes, for each device with newly staged events, the floor session and every
     later one, together with the new events; other sessions are not touched. A device whose
-    person changed (a late first login) is re-sessionized entirely. Only the sessions that
-    changed are written (replaced by event_id, every row of such a session, with this run's
-    _sessionized_at): a re-sessionized session whose rows are all here unchanged is left as it
-    is, so the run deletes and rewrites few rows of old sessions, and downstream models
-    (fct_sessions, fct_page_views, the monitoring buckets) rebuild only what changed;
-    fct_sessions removes sessions that a late event merged away.
+    person changed (a late first login) is re-sessionized entirely. Rows are replaced by
+    event_id; fct_sessions removes sessions that a late event merged away.
     Consent (int_events_consented, incremental): an event counts as new when int_events_consented
     (re)wrote it since this model's last run (its _consented_at) and it is not here yet, whenever it
     was loaded (a late grant makes old events new); among the rows that the consent changes since
@@ -38,22 +34,6 @@
 {%- set event_columns = [
     'event_id', 'event_name', 'anonymous_id_hash', 'user_id_hash', 'event_at', 'event_date',
     'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms',
-] %}
-{#-
-    Incremental: what a re-sessionized row is here (previous_<column>; null for an arrived
-    row), carried through the sessionization, so a session that comes out as it is here is not
-    written again. session_events_here: the number of rows of its session here.
-#}
-{%- set output_columns = [
-    'event_id', 'session_id', 'session_started_at', 'event_sequence', 'is_session_start',
-    'event_name', 'anonymous_id_hash', 'person_id', 'user_id_hash', 'event_at', 'event_date',
-    'received_at', 'scene', 'page_path', 'page_type', 'product_id', 'duration_ms', '_loaded_at',
-    '_sessionized_at',
-] %}
-{%- set previous_columns = [
-    ('session_id', dbt.type_string()), ('session_started_at', dbt.type_timestamp()),
-    ('event_sequence', dbt.type_bigint()), ('is_session_start', dbt.type_boolean()),
-    ('person_id', dbt.type_string()), ('session_events_here', dbt.type_bigint()),
 ] %}
 
 with
@@ -136,10 +116,7 @@ arrived as (
         {% for column in event_columns -%}
             consented.{{ column }},
         {% endfor -%}
-        consented._loaded_at,
-        {% for column, type in previous_columns -%}
-            cast(null as {{ type }}) as previous_{{ column }}{{ "," if not loop.last }}
-        {% endfor -%}
+        consented._loaded_at
     from {{ ref('int_events_consented') }} as consented
     where
         consented.is_conforming
@@ -202,11 +179,7 @@ touched_rows as (
         {% endfor -%}
         sessionized._loaded_at,
         sessionized.person_id,
-        sessionized.session_id,
         sessionized.session_started_at,
-        sessionized.event_sequence,
-        sessionized.is_session_start,
-        count(*) over (partition by sessionized.session_id) as session_events_here,
         touched_devices.earliest_arrival_at,
         touched_devices.earliest_removal_at
     from {{ this }} as sessionized
@@ -269,10 +242,7 @@ resessionized_rows as (
         {% for column in event_columns -%}
             touched_rows.{{ column }},
         {% endfor -%}
-        touched_rows._loaded_at,
-        {% for column, _ in previous_columns -%}
-            touched_rows.{{ column }} as previous_{{ column }}{{ "," if not loop.last }}
-        {% endfor -%}
+        touched_rows._loaded_at
     from touched_rows
     inner join floors
         on touched_rows.anonymous_id_hash = floors.anonymous_id_hash
@@ -400,11 +370,6 @@ final as (
         numbered.product_id,
         numbered.duration_ms,
         numbered._loaded_at,
-        {%- if is_incremental() %}
-        {%- for column, _ in previous_columns %}
-        numbered.previous_{{ column }},
-        {%- endfor %}
-        {%- endif %}
         -- When this row was (re)computed: downstream models rebuild the sessions it names.
         cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp) as _sessionized_at
     from numbered
@@ -417,52 +382,4 @@ final as (
 
 )
 
-{% if is_incremental() %}
-
-    ,
-
-    compared as (
-
-        select
-            *,
-            -- 1 where the row is here with the same session, place and person.
-            case
-                when
-                    previous_session_id = session_id
-                    and previous_session_started_at = session_started_at
-                    and previous_event_sequence = event_sequence
-                    and previous_is_session_start = is_session_start
-                    and previous_person_id = person_id
-                    then 1
-                else 0
-            end as is_unchanged
-        from final
-
-    ),
-
-    sessions_compared as (
-
-        select
-            *,
-            min(is_unchanged) over (partition by session_id) as is_session_unchanged,
-            count(*) over (partition by session_id) as session_events
-        from compared
-
-    )
-
-    -- A session is written again unless every row of it is here unchanged and its session here
-    -- has no other row (none moved out, none withdrawn): downstream models rebuild the sessions,
-    -- and the buckets, that the rows written name. One pass over final with windows, not a
-    -- join back to it: Spark expands a CTE at each reference.
-    select
-        {% for column in output_columns -%}
-            {{ column }}{{ "," if not loop.last }}
-        {% endfor -%}
-    from sessions_compared
-    where not (is_session_unchanged = 1 and session_events = previous_session_events_here)
-
-{% else %}
-
-    select * from final
-
-{% endif %}
+select * from final
