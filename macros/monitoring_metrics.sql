@@ -7,12 +7,19 @@
 
     Incremental: each row records how far its inputs had been built (_events_through: the
     newest _sessionized_at of int_events_sessionized; _orders_through: the newest _loaded_at of
-    the staged order-system tables read: payments, orders and consents; both never go back). A
-    run recomputes every bucket from the earliest one that rows built or loaded since then
-    touch — late events, late payments, and analytics consent changes (from their changed_at:
-    a late withdrawal removes events from then on) — and nothing before it, so its cost grows
-    with what arrived, not with history. A bucket from there on that has no data any more (all
-    its events excluded for consent) is deleted by the post-hook delete_stale_monitoring_buckets.
+    the staged order-system tables read: payments, orders and consents; both never go back).
+    - The order-system metrics (attempts, successes, paid orders, GMV) are recomputed for every
+      bucket (one row per payment and per order: small) and compared with the rows here; the
+      buckets where they differ are rewritten, wherever a late payment or order moved them.
+    - The event metrics (page views, active users) are recomputed for the buckets of the event
+      rows int_events_sessionized (re)wrote since (a late event, a late first login that
+      changed a device's person), and for every bucket from the earliest event time that the
+      consent changes loaded since reach (shoplens.consent_changed_devices: a withdrawal, or a
+      first login as a member who withdrew, removes events that name no bucket any more).
+      Other buckets keep theirs: the cost follows what arrived and the buckets it touches, not
+      the history.
+    A rewritten bucket that has no data any more is written with zeros and deleted by the
+    post-hook delete_empty_monitoring_buckets.
 #}
 
 {% macro monitoring_bucket(ts_expr, grain) -%}
@@ -31,6 +38,11 @@
 {%- set bucket = 'metric_date' if grain == 'day' else 'bucket_start_at' -%}
 with
 
+{#-
+    int_events_sessionized is read through ref() where it is read more than once: DuckDB
+    materializes a CTE that is read more than once, which here copied every sessionized event
+    on every run.
+#}
 int_events_sessionized as (
 
     select * from {{ ref('int_events_sessionized') }}
@@ -67,6 +79,45 @@ stg_order_system__consents as (
 
 ),
 
+attempts as (
+
+    select
+        {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket,
+        count(*) as payment_attempts,
+        cast(sum(case when is_success then 1 else 0 end) as bigint) as successful_payments
+    from fct_payments
+    where is_finished
+    group by {{ shoplens.monitoring_bucket('created_at', grain) }}
+
+),
+
+paid as (
+
+    select
+        {{ shoplens.monitoring_bucket('paid_at', grain) }} as bucket,
+        count(*) as paid_orders,
+        cast(sum(payable_fen) as bigint) as gmv_fen
+    from int_orders_paid
+    group by {{ shoplens.monitoring_bucket('paid_at', grain) }}
+
+),
+
+order_metrics as (
+
+    -- The order system's metrics of every bucket: its tables are small (one row per payment
+    -- and per order), so they are recomputed in full on every run.
+    select
+        coalesce(attempts.bucket, paid.bucket) as bucket,
+        coalesce(attempts.payment_attempts, 0) as payment_attempts,
+        coalesce(attempts.successful_payments, 0) as successful_payments,
+        coalesce(paid.paid_orders, 0) as paid_orders,
+        coalesce(paid.gmv_fen, 0) as gmv_fen
+    from attempts
+    full outer join paid
+        on attempts.bucket = paid.bucket
+
+),
+
 {% if is_incremental() %}
 
     watermarks as (
@@ -80,36 +131,62 @@ stg_order_system__consents as (
 
     ),
 
-    changed_buckets as (
+    here as (
 
-        select {{ shoplens.monitoring_bucket('event_at', grain) }} as bucket
-        from int_events_sessionized
-        where _sessionized_at > (select events_through from watermarks)
-        union all
-        select {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket
-        from stg_order_system__payments
-        where _loaded_at > (select orders_through from watermarks)
-        union all
-        select {{ shoplens.monitoring_bucket('finished_at', grain) }} as bucket
-        from stg_order_system__payments
-        where _loaded_at > (select orders_through from watermarks) and finished_at is not null
-        union all
-        select {{ shoplens.monitoring_bucket('int_orders_paid.paid_at', grain) }} as bucket
-        from int_orders_paid
-        inner join stg_order_system__orders
-            on int_orders_paid.order_id = stg_order_system__orders.order_id
-        where stg_order_system__orders._loaded_at > (select orders_through from watermarks)
-        union all
-        select {{ shoplens.monitoring_bucket('changed_at', grain) }} as bucket
-        from stg_order_system__consents
-        where consent_type = 'analytics' and _loaded_at > (select orders_through from watermarks)
+        select
+            {{ bucket }} as bucket,
+            payment_attempts,
+            successful_payments,
+            paid_orders,
+            gmv_yuan,
+            pv,
+            active_users
+        from {{ this }}
 
     ),
 
-    recompute_from as (
+    order_changed_buckets as (
 
-        select min(bucket) as bucket
-        from changed_buckets
+        -- Buckets whose order-system metrics differ from the rows here (new, changed or gone).
+        select coalesce(order_metrics.bucket, here.bucket) as bucket
+        from order_metrics
+        full outer join here
+            on order_metrics.bucket = here.bucket
+        where
+            coalesce(order_metrics.payment_attempts, 0) <> coalesce(here.payment_attempts, 0)
+            or coalesce(order_metrics.successful_payments, 0) <> coalesce(here.successful_payments, 0)
+            or coalesce(order_metrics.paid_orders, 0) <> coalesce(here.paid_orders, 0)
+            or {{ shoplens.fen_to_yuan('coalesce(order_metrics.gmv_fen, 0)') }} <> coalesce(here.gmv_yuan, 0)
+
+    ),
+
+    consent_reach as (
+
+        -- Events that consent changes loaded since the rows here were built removed name no
+        -- bucket any more: the earliest event time those changes reach (a new change of a
+        -- device or of a member, or a first login as a member with changes; see
+        -- shoplens.consent_changed_devices).
+        select min(changed.affected_from) as reached_from
+        from (
+            {{ shoplens.consent_changed_devices(
+                '(select coalesce(max(built._orders_through), cast(\'1970-01-01\' as timestamp)) from ' ~ this ~ ' as built)'
+            ) }}
+        ) as changed
+
+    ),
+
+    event_buckets_recomputed as (
+
+        -- The buckets of the event rows int_events_sessionized (re)wrote since (new events, and
+        -- rows whose person or session changed), and every bucket here from the earliest event
+        -- time the consent changes reach.
+        select distinct {{ shoplens.monitoring_bucket('rewritten.event_at', grain) }} as bucket
+        from {{ ref('int_events_sessionized') }} as rewritten
+        where rewritten._sessionized_at > (select events_through from watermarks)
+        union
+        select here.bucket
+        from here
+        where here.bucket >= (select {{ shoplens.monitoring_bucket('reached_from', grain) }} from consent_reach)
 
     ),
 
@@ -123,49 +200,25 @@ events as (
         count(distinct person_id) as active_users
     from int_events_sessionized
     {%- if is_incremental() %}
-    where {{ shoplens.monitoring_bucket('event_at', grain) }} >= (select bucket from recompute_from)
+    where {{ shoplens.monitoring_bucket('event_at', grain) }} in (select bucket from event_buckets_recomputed)
     {%- endif %}
     group by {{ shoplens.monitoring_bucket('event_at', grain) }}
 
 ),
 
-attempts as (
-
-    select
-        {{ shoplens.monitoring_bucket('created_at', grain) }} as bucket,
-        count(*) as payment_attempts,
-        cast(sum(case when is_success then 1 else 0 end) as bigint) as successful_payments
-    from fct_payments
-    where
-        is_finished
-        {%- if is_incremental() %}
-        and {{ shoplens.monitoring_bucket('created_at', grain) }} >= (select bucket from recompute_from)
-        {%- endif %}
-    group by {{ shoplens.monitoring_bucket('created_at', grain) }}
-
-),
-
-paid as (
-
-    select
-        {{ shoplens.monitoring_bucket('paid_at', grain) }} as bucket,
-        count(*) as paid_orders,
-        cast(sum(payable_fen) as bigint) as gmv_fen
-    from int_orders_paid
-    {%- if is_incremental() %}
-    where {{ shoplens.monitoring_bucket('paid_at', grain) }} >= (select bucket from recompute_from)
-    {%- endif %}
-    group by {{ shoplens.monitoring_bucket('paid_at', grain) }}
-
-),
-
 bucket_keys as (
 
+    {%- if is_incremental() %}
+    -- Every bucket whose events or order metrics are recomputed; one that has no data any more
+    -- is written with zeros, and the post-hook delete_empty_monitoring_buckets deletes it.
+    select bucket from event_buckets_recomputed
+    union
+    select bucket from order_changed_buckets
+    {%- else %}
     select bucket from events
     union
-    select bucket from attempts
-    union
-    select bucket from paid
+    select bucket from order_metrics
+    {%- endif %}
 
 ),
 
@@ -179,17 +232,29 @@ final as (
         {{ shoplens.to_reporting_timestamp('bucket_keys.bucket') }} as bucket_start_local,
         {{ shoplens.to_reporting_date('bucket_keys.bucket') }} as bucket_date,
         {%- endif %}
-        coalesce(attempts.payment_attempts, 0) as payment_attempts,
-        coalesce(attempts.successful_payments, 0) as successful_payments,
-        {{ shoplens.ratio('attempts.successful_payments', 'attempts.payment_attempts') }} as payment_success_rate,
-        coalesce(paid.paid_orders, 0) as paid_orders,
-        {{ shoplens.fen_to_yuan('coalesce(paid.gmv_fen, 0)') }} as gmv_yuan,
+        coalesce(order_metrics.payment_attempts, 0) as payment_attempts,
+        coalesce(order_metrics.successful_payments, 0) as successful_payments,
+        {{ shoplens.ratio('order_metrics.successful_payments', 'order_metrics.payment_attempts') }} as payment_success_rate,
+        coalesce(order_metrics.paid_orders, 0) as paid_orders,
+        {{ shoplens.fen_to_yuan('coalesce(order_metrics.gmv_fen, 0)') }} as gmv_yuan,
+        {%- if is_incremental() %}
+        -- A bucket recomputed for its order metrics only keeps its event metrics from here.
+        case
+            when recomputed.bucket is not null then coalesce(events.pv, 0)
+            else coalesce(here.pv, 0)
+        end as pv,
+        case
+            when recomputed.bucket is not null then coalesce(events.active_users, 0)
+            else coalesce(here.active_users, 0)
+        end as active_users,
+        {%- else %}
         coalesce(events.pv, 0) as pv,
         coalesce(events.active_users, 0) as active_users,
+        {%- endif %}
         (
             select coalesce(max(_sessionized_at), cast('1970-01-01' as timestamp))
             from (
-                select _sessionized_at from int_events_sessionized
+                select built._sessionized_at from {{ ref('int_events_sessionized') }} as built
                 {%- if is_incremental() %}
                 union all
                 select events_through as _sessionized_at from watermarks
@@ -213,10 +278,14 @@ final as (
     from bucket_keys
     left join events
         on bucket_keys.bucket = events.bucket
-    left join attempts
-        on bucket_keys.bucket = attempts.bucket
-    left join paid
-        on bucket_keys.bucket = paid.bucket
+    left join order_metrics
+        on bucket_keys.bucket = order_metrics.bucket
+    {%- if is_incremental() %}
+    left join event_buckets_recomputed as recomputed
+        on bucket_keys.bucket = recomputed.bucket
+    left join here
+        on bucket_keys.bucket = here.bucket
+    {%- endif %}
 
 )
 
@@ -225,48 +294,13 @@ select * from final
 
 
 {#
-    Post-hook of the monitoring marts. The rows the run wrote carry the newest watermarks; an
-    older row whose bucket has no data any more (all its events excluded for consent) is
-    deleted. Only buckets from the earliest analytics consent change loaded after those older
-    rows were built are checked, so a run without consent changes checks nothing.
+    Post-hook of the monitoring marts: deletes the buckets the run found without any data (it
+    writes them with zeros: every event excluded for consent, an order whose payment moved).
+    A bucket with data has an active user, a finished payment attempt or a paid order.
 #}
-{% macro delete_stale_monitoring_buckets(grain) -%}
+{% macro delete_empty_monitoring_buckets() -%}
     {%- if is_incremental() -%}
-        {%- set bucket = 'metric_date' if grain == 'day' else 'bucket_start_at' -%}
-        {%- set is_older -%}
-            (
-                {{ this.identifier }}._events_through < (select max(_events_through) from {{ this }})
-                or {{ this.identifier }}._orders_through < (select max(_orders_through) from {{ this }})
-            )
-        {%- endset -%}
         delete from {{ this }}
-        where
-            {{ is_older }}
-            and {{ bucket }} >= (
-                select min({{ shoplens.monitoring_bucket('changed_at', grain) }})
-                from {{ ref('stg_order_system__consents') }}
-                where
-                    consent_type = 'analytics'
-                    and _loaded_at > (
-                        select max(older._orders_through) from {{ this }} as older
-                        where
-                            older._events_through < (select max(_events_through) from {{ this }})
-                            or older._orders_through < (select max(_orders_through) from {{ this }})
-                    )
-            )
-            and not exists (
-                select 1 from {{ ref('int_events_sessionized') }} as events
-                where {{ shoplens.monitoring_bucket('events.event_at', grain) }} = {{ this.identifier }}.{{ bucket }}
-            )
-            and not exists (
-                select 1 from {{ ref('fct_payments') }} as payments
-                where
-                    payments.is_finished
-                    and {{ shoplens.monitoring_bucket('payments.created_at', grain) }} = {{ this.identifier }}.{{ bucket }}
-            )
-            and not exists (
-                select 1 from {{ ref('int_orders_paid') }} as paid
-                where {{ shoplens.monitoring_bucket('paid.paid_at', grain) }} = {{ this.identifier }}.{{ bucket }}
-            )
+        where active_users = 0 and payment_attempts = 0 and paid_orders = 0
     {%- endif -%}
 {%- endmacro %}
