@@ -8,22 +8,43 @@
     )
 }}
 
+{#- The look-back bound: staging_lookback_minutes before the newest _loaded_at staged. #}
+{%- set lookback_bound -%}
+    (
+        select
+            coalesce(
+                {{ dbt.dateadd('minute', -var('staging_lookback_minutes'), 'max(bound._loaded_at)') }},
+                cast('1970-01-01' as timestamp)
+            )
+        from {{ this }} as bound
+    )
+{%- endset %}
+
 with
 
 source as (
 
-    select * from {{ source('mini_program', 'events') }}
+    select raw_events.*
+    from {{ source('mini_program', 'events') }} as raw_events
     {% if is_incremental() %}
-        -- Only batches not staged yet; the look-back re-reads recent batches so one that
-        -- committed late is not missed (rows already staged are skipped by event_id below).
-        where _loaded_at >= (
-            select
-                coalesce(
-                    {{ dbt.dateadd('minute', -var('staging_lookback_minutes'), 'max(_loaded_at)') }},
-                    cast('1970-01-01' as timestamp)
-                )
-            from {{ this }}
-        )
+        -- The look-back re-reads the files loaded up to staging_lookback_minutes before the
+        -- newest one staged, so one that committed late is not missed. Of those, the files with
+        -- a staged row are skipped: the loader writes a file in one transaction and a run
+        -- stages what it reads in one statement, so such a file was read whole (its other rows
+        -- were duplicates). The rest are checked by event_id below, against everything staged.
+        left join (
+            select distinct
+                staged._batch_id,
+                staged._source_file
+            from {{ this }} as staged
+            where staged._loaded_at >= {{ lookback_bound }}
+        ) as staged_files
+            on
+                raw_events._batch_id = staged_files._batch_id
+                and raw_events._source_file = staged_files._source_file
+        where
+            raw_events._loaded_at >= {{ lookback_bound }}
+            and staged_files._batch_id is null
     {% endif %}
 
 ),
@@ -104,10 +125,10 @@ deliveries as (
 
     already_staged as (
 
-        -- This run's event_ids that are staged already (re-read by the look-back, or re-sent
-        -- after an earlier batch). A semi-join on this run's ids: the hash table is built on
-        -- them, not on every staged id; it compares the 128-bit event_key, not the id strings
-        -- (the join below on event_id confirms a match).
+        -- This run's event_ids that are staged already (re-sent after an earlier file). A
+        -- semi-join on this run's ids: the hash table is built on them (the new files' only),
+        -- not on every staged id; it compares the 128-bit event_key, not the id strings (the
+        -- join below on event_id confirms a match).
         select staged.event_id
         from {{ this }} as staged
         where staged.event_key in (select {{ shoplens.event_key('source.event_id') }} from source)
