@@ -47,7 +47,14 @@ int_events_consented as (
 
     device_events as (
 
-        select int_events_consented.*
+        -- The columns read below only: the CTE is read twice, so DuckDB materializes it with
+        -- every column it selects (all of int_events_consented's, with `*`).
+        select
+            int_events_consented.anonymous_id_hash,
+            int_events_consented.user_id_hash,
+            int_events_consented.event_id,
+            int_events_consented.event_at,
+            int_events_consented.received_at
         from int_events_consented
         inner join touched_devices
             on int_events_consented.anonymous_id_hash = touched_devices.anonymous_id_hash
@@ -58,7 +65,13 @@ int_events_consented as (
 
     device_events as (
 
-        select * from int_events_consented
+        select
+            anonymous_id_hash,
+            user_id_hash,
+            event_id,
+            event_at,
+            received_at
+        from int_events_consented
 
     ),
 

@@ -37,12 +37,6 @@ stg_mini_program__events as (
 
 ),
 
-stg_order_system__consents as (
-
-    select * from {{ ref('stg_order_system__consents') }}
-
-),
-
 {% if is_incremental() %}
 
     changed_devices as (
@@ -134,19 +128,6 @@ stg_order_system__consents as (
 
 {% endif %}
 
-analytics_changes as (
-
-    select
-        consent_change_id,
-        anonymous_id_hash,
-        user_id_hash,
-        is_granted,
-        changed_at
-    from stg_order_system__consents
-    where consent_type = 'analytics'
-
-),
-
 member_devices as (
 
     -- Every device a member has logged in on (any staged event): a member's change covers all.
@@ -164,26 +145,30 @@ member_devices as (
 device_changes as (
 
     -- A change applies to its own device and, when a member made it, to the member's devices;
-    -- `union` counts a change that reaches a device both ways once.
+    -- `union` counts a change that reaches a device both ways once. The staged consents are read
+    -- through ref() in each branch, not through a shared CTE: DuckDB would materialize every
+    -- analytics change of the history (a CTE read twice), not only the evaluated devices' ones.
     select
-        analytics_changes.consent_change_id,
-        analytics_changes.anonymous_id_hash,
-        analytics_changes.is_granted,
-        analytics_changes.changed_at
-    from analytics_changes
+        device_consents.consent_change_id,
+        device_consents.anonymous_id_hash,
+        device_consents.is_granted,
+        device_consents.changed_at
+    from {{ ref('stg_order_system__consents') }} as device_consents
     {%- if is_incremental() %}
         inner join evaluated_devices
-            on analytics_changes.anonymous_id_hash = evaluated_devices.anonymous_id_hash
+            on device_consents.anonymous_id_hash = evaluated_devices.anonymous_id_hash
     {%- endif %}
+    where device_consents.consent_type = 'analytics'
     union
     select
-        analytics_changes.consent_change_id,
+        member_consents.consent_change_id,
         member_devices.anonymous_id_hash,
-        analytics_changes.is_granted,
-        analytics_changes.changed_at
-    from analytics_changes
+        member_consents.is_granted,
+        member_consents.changed_at
+    from {{ ref('stg_order_system__consents') }} as member_consents
     inner join member_devices
-        on analytics_changes.user_id_hash = member_devices.user_id_hash
+        on member_consents.user_id_hash = member_devices.user_id_hash
+    where member_consents.consent_type = 'analytics'
 
 ),
 
