@@ -18,3 +18,22 @@
     ) as versions
     where version_rank = 1
 {%- endmacro %}
+
+{#
+    The source rows of an incrementally staged order-system export (payments, orders), keyed by
+    `key`: every export on a full build; on an incremental run every export of the keys exported
+    since the look-back bound (the newest _loaded_at here minus staging_lookback_minutes). The
+    model ranks them with latest_row_per_key and replaces them by key (delete+insert), so each
+    key keeps its latest version as in a full build, and a monitoring cycle hashes and writes
+    only the keys exported again, not every row of the history.
+#}
+{% macro exports_of_keys_exported_since(relation, key) -%}
+    select * from {{ relation }}
+    {%- if is_incremental() %}
+    where {{ key }} in (
+        select exported.{{ key }}
+        from {{ relation }} as exported
+        where exported._loaded_at >= {{ shoplens.loaded_since(this) }}
+    )
+    {%- endif %}
+{%- endmacro %}

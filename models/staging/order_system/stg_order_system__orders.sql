@@ -7,25 +7,13 @@
     )
 }}
 
-{#
-    Incremental: a run re-reads every export of the orders exported since the look-back bound
-    (the newest _loaded_at here minus staging_lookback_minutes) and replaces them by key, so
-    each keeps its latest version as in a full build; the monitoring cycle hashes and writes
-    only those orders, not every order of the history.
-#}
+-- Incremental: see shoplens.exports_of_keys_exported_since.
 
 with
 
 source as (
 
-    select * from {{ source('order_system', 'orders') }}
-    {% if is_incremental() %}
-        where order_id in (
-            select exported.order_id
-            from {{ source('order_system', 'orders') }} as exported
-            where exported._loaded_at >= {{ shoplens.loaded_since(this) }}
-        )
-    {% endif %}
+    {{ shoplens.exports_of_keys_exported_since(source('order_system', 'orders'), 'order_id') }}
 
 ),
 

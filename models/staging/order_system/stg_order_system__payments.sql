@@ -7,25 +7,13 @@
     )
 }}
 
-{#
-    Incremental: a run re-reads every export of the payments exported since the look-back bound
-    (the newest _loaded_at here minus staging_lookback_minutes) and replaces them by key, so
-    each keeps its latest version as in a full build; the monitoring cycle hashes and writes
-    only those payments, not every payment of the history.
-#}
+-- Incremental: see shoplens.exports_of_keys_exported_since.
 
 with
 
 source as (
 
-    select * from {{ source('order_system', 'payments') }}
-    {% if is_incremental() %}
-        where payment_id in (
-            select exported.payment_id
-            from {{ source('order_system', 'payments') }} as exported
-            where exported._loaded_at >= {{ shoplens.loaded_since(this) }}
-        )
-    {% endif %}
+    {{ shoplens.exports_of_keys_exported_since(source('order_system', 'payments'), 'payment_id') }}
 
 ),
 
