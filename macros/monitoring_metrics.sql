@@ -168,9 +168,7 @@ order_metrics as (
         -- shoplens.consent_changed_devices).
         select min(changed.affected_from) as reached_from
         from (
-            {{ shoplens.consent_changed_devices(
-                '(select coalesce(max(built._orders_through), cast(\'1970-01-01\' as timestamp)) from ' ~ this ~ ' as built)'
-            ) }}
+            {{ shoplens.consent_changed_devices('(select orders_through from watermarks)') }}
         ) as changed
 
     ),

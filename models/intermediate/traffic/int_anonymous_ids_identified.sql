@@ -19,6 +19,13 @@
     device left without any consented event is deleted by the post-hook.
 #}
 
+{#-
+    The columns of a device's events that the identification reads. device_events is read twice,
+    so DuckDB materializes it with every column it selects (all of int_events_consented's, with
+    `*`).
+#}
+{%- set device_event_columns = ['anonymous_id_hash', 'user_id_hash', 'event_id', 'event_at', 'received_at'] %}
+
 with
 
 int_events_consented as (
@@ -47,14 +54,10 @@ int_events_consented as (
 
     device_events as (
 
-        -- The columns read below only: the CTE is read twice, so DuckDB materializes it with
-        -- every column it selects (all of int_events_consented's, with `*`).
         select
-            int_events_consented.anonymous_id_hash,
-            int_events_consented.user_id_hash,
-            int_events_consented.event_id,
-            int_events_consented.event_at,
-            int_events_consented.received_at
+            {%- for column in device_event_columns %}
+            int_events_consented.{{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
         from int_events_consented
         inner join touched_devices
             on int_events_consented.anonymous_id_hash = touched_devices.anonymous_id_hash
@@ -65,12 +68,7 @@ int_events_consented as (
 
     device_events as (
 
-        select
-            anonymous_id_hash,
-            user_id_hash,
-            event_id,
-            event_at,
-            received_at
+        select {{ device_event_columns | join(', ') }}
         from int_events_consented
 
     ),

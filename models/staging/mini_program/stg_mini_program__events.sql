@@ -8,18 +8,6 @@
     )
 }}
 
-{#- The look-back bound: staging_lookback_minutes before the newest _loaded_at staged. #}
-{%- set lookback_bound -%}
-    (
-        select
-            coalesce(
-                {{ dbt.dateadd('minute', -var('staging_lookback_minutes'), 'max(bound._loaded_at)') }},
-                cast('1970-01-01' as timestamp)
-            )
-        from {{ this }} as bound
-    )
-{%- endset %}
-
 with
 
 source as (
@@ -27,23 +15,24 @@ source as (
     select raw_events.*
     from {{ source('mini_program', 'events') }} as raw_events
     {% if is_incremental() %}
-        -- The look-back re-reads the files loaded up to staging_lookback_minutes before the
-        -- newest one staged, so one that committed late is not missed. Of those, the files with
-        -- a staged row are skipped: the loader writes a file in one transaction and a run
-        -- stages what it reads in one statement, so such a file was read whole (its other rows
-        -- were duplicates). The rest are checked by event_id below, against everything staged.
+        -- The look-back (shoplens.loaded_since) re-reads the files loaded up to
+        -- staging_lookback_minutes before the newest one staged, so one that committed late is
+        -- not missed. Of those, the files with a staged row are skipped: the loader writes a
+        -- file in one transaction and a run stages what it reads in one statement, so such a
+        -- file was read whole (its other rows were duplicates). The rest are checked by
+        -- event_id below, against everything staged.
         left join (
             select distinct
                 staged._batch_id,
                 staged._source_file
             from {{ this }} as staged
-            where staged._loaded_at >= {{ lookback_bound }}
+            where staged._loaded_at >= {{ shoplens.loaded_since(this) }}
         ) as staged_files
             on
                 raw_events._batch_id = staged_files._batch_id
                 and raw_events._source_file = staged_files._source_file
         where
-            raw_events._loaded_at >= {{ lookback_bound }}
+            raw_events._loaded_at >= {{ shoplens.loaded_since(this) }}
             and staged_files._batch_id is null
     {% endif %}
 
